@@ -124,3 +124,12 @@ func (s *Spec) Name(t Type) string {
 	n, _ := s.String(t.NameOff())
 	return n
 }
+
+// Copy returns a Spec with its own copy of the type words, so that the copy
+// can be rewritten in place without touching s. Strings stay shared: they
+// are never written.
+func (s *Spec) Copy() *Spec {
+	c := *s
+	c.words = append([]uint32(nil), s.words...)
+	return &c
+}
