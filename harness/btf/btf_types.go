@@ -66,8 +66,8 @@ const (
 )
 
 // Info word accessors.
-func infoKind(info uint32) Kind   { return Kind(info >> 24 & 0x1f) }
-func infoVlen(info uint32) int    { return int(info & 0xffff) }
+func infoKind(info uint32) Kind     { return Kind(info >> 24 & 0x1f) }
+func infoVlen(info uint32) int      { return int(info & 0xffff) }
 func infoKindFlag(info uint32) bool { return info>>31 == 1 }
 
 // MakeInfo builds an info word.

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/btfrecon/btfrecon/harness/btf"
+	"github.com/btfrecon/btfrecon/harness/btffile"
+	"github.com/btfrecon/btfrecon/harness/kmod"
+	"github.com/btfrecon/btfrecon/harness/recon"
+)
+
+func runDistill(e *env, args []string) error {
+	fs := newFlags(e, "distill")
+	basePath := fs.String("base", "", "the full base (vmlinux BTF) the split was built on (required)")
+	splitPath := fs.String("split", "", "the split BTF, or a .ko/.ko.xz holding it (required)")
+	outBase := fs.String("out-base", "", "where to write the distilled base, raw BTF (required)")
+	outSplit := fs.String("out-split", "", "where to write the new split, raw BTF (required)")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 || *basePath == "" || *splitPath == "" || *outBase == "" || *outSplit == "" {
+		return usageError{"--base, --split, --out-base and --out-split are required"}
+	}
+	base, _, err := btffile.LoadSpec(*basePath, "")
+	if err != nil {
+		return err
+	}
+	sf, err := btffile.Load(*splitPath)
+	if err != nil {
+		return err
+	}
+	split, err := sf.Spec(base)
+	if err != nil {
+		return err
+	}
+	d, s2, err := recon.Distill(base, split)
+	if err != nil {
+		return verdict(err)
+	}
+	if err := writeBoth(*outBase, d.Marshal(), *outSplit, s2.Marshal()); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "distilled base: %d types, %d string bytes -> %s\nnew split: %d types (ids %d..%d), %d string bytes -> %s\n",
+		d.NumLocal(), len(d.Strings()), *outBase, s2.NumLocal(), s2.FirstID(), s2.NumIDs()-1, len(s2.Strings()), *outSplit)
+	return nil
+}
+
+// writeBoth writes two outputs so that either both are there or neither
+// is changed... as far as two renames allow: the second is written to its
+// temp file before the first is renamed.
+func writeBoth(p1 string, b1 []byte, p2 string, b2 []byte) error {
+	if err := kmod.WriteFileAtomic(p2+".btfrecon-new", b2, 0o644); err != nil {
+		return err
+	}
+	if err := kmod.WriteFileAtomic(p1, b1, 0o644); err != nil {
+		os.Remove(p2 + ".btfrecon-new")
+		return err
+	}
+	return os.Rename(p2+".btfrecon-new", p2)
+}
+
+func verdict(err error) error {
+	var re *recon.Error
+	if errors.As(err, &re) {
+		return verdictError{errors.New(re.Explain())}
+	}
+	return err
+}
+
+func runRelocate(e *env, args []string) error {
+	fs := newFlags(e, "relocate")
+	distPath := fs.String("distilled", "", "the distilled base (raw BTF)")
+	splitPath := fs.String("split", "", "the split BTF on the distilled base (raw BTF)")
+	koPath := fs.String("ko", "", "a module holding .BTF and .BTF.base (instead of --distilled and --split)")
+	targetPath := fs.String("target", "", "the base to relocate onto: vmlinux BTF of the running kernel (required)")
+	out := fs.String("out", "", "where to write the relocated split, raw BTF (default: none, just the verdict)")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 || *targetPath == "" || (*koPath == "") == (*distPath == "" || *splitPath == "") {
+		return usageError{"give --target and either --ko or both --distilled and --split"}
+	}
+	var distRaw, splitRaw []byte
+	if *koPath != "" {
+		f, err := btffile.Load(*koPath)
+		if err != nil {
+			return err
+		}
+		if f.Base == nil {
+			return verdictError{fmt.Errorf("%s: no .BTF.base section: the kernel parses its .BTF directly on vmlinux, nothing to relocate", *koPath)}
+		}
+		distRaw, splitRaw = f.Base, f.BTF
+	} else {
+		df, err := btffile.Load(*distPath)
+		if err != nil {
+			return err
+		}
+		sf, err := btffile.Load(*splitPath)
+		if err != nil {
+			return err
+		}
+		distRaw, splitRaw = df.BTF, sf.BTF
+	}
+	dist, err := btf.Parse(distRaw)
+	if err != nil {
+		return fmt.Errorf("distilled base: %w", err)
+	}
+	split, err := btf.ParseSplit(splitRaw, dist)
+	if err != nil {
+		return fmt.Errorf("split: %w", err)
+	}
+	target, _, err := btffile.LoadSpec(*targetPath, "")
+	if err != nil {
+		return err
+	}
+	rel, _, err := recon.Relocate(dist, split, target)
+	if err != nil {
+		return verdict(err)
+	}
+	raw := rel.Marshal()
+	if *out != "" {
+		if err := kmod.WriteFileAtomic(*out, raw, 0o644); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(e.stdout, "relocated: %d distilled types matched, split ids %d.. -> %d.., %d bytes",
+		dist.NumLocal(), split.FirstID(), rel.FirstID(), len(raw))
+	if *out != "" {
+		fmt.Fprintf(e.stdout, " -> %s", *out)
+	}
+	fmt.Fprintln(e.stdout)
+	return nil
+}
+
+func runInject(e *env, args []string) error {
+	fs := newFlags(e, "inject")
+	btfPath := fs.String("btf", "", "raw BTF to write as .BTF (required)")
+	basePath := fs.String("btf-base", "", "raw BTF to write as .BTF.base (replaced or added)")
+	out := fs.String("o", "", "output module, uncompressed and unsigned (required)")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *btfPath == "" || *out == "" {
+		return usageError{"want one MODULE, --btf and -o"}
+	}
+	m, err := kmod.Open(pos[0])
+	if err != nil {
+		return err
+	}
+	newBTF, err := os.ReadFile(*btfPath)
+	if err != nil {
+		return err
+	}
+	var newBase []byte
+	if *basePath != "" {
+		if newBase, err = os.ReadFile(*basePath); err != nil {
+			return err
+		}
+		// Refuse a pair that does not even decode: the kernel would drop it.
+		d, err := btf.Parse(newBase)
+		if err != nil {
+			return fmt.Errorf("%s: %w", *basePath, err)
+		}
+		if _, err := btf.ParseSplit(newBTF, d); err != nil {
+			return fmt.Errorf("%s on %s: %w", *btfPath, *basePath, err)
+		}
+	}
+	img, err := m.WithSections(newBTF, newBase)
+	if err != nil {
+		return err
+	}
+	if err := kmod.WriteFileAtomic(*out, img, 0o644); err != nil {
+		return err
+	}
+	note := ""
+	if m.Signed() {
+		note = " (appended signature dropped: the module loads unsigned, tainting the kernel)"
+	}
+	fmt.Fprintf(e.stdout, "%s: wrote .BTF (%d bytes)", *out, len(newBTF))
+	if newBase != nil {
+		fmt.Fprintf(e.stdout, " and .BTF.base (%d bytes)", len(newBase))
+	}
+	fmt.Fprintf(e.stdout, "%s\n", note)
+	return nil
+}

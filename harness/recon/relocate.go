@@ -1,0 +1,306 @@
+package recon
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"syscall"
+
+	"github.com/btfrecon/btfrecon/harness/btf"
+)
+
+// Relocate moves a split BTF from its distilled base onto target, the
+// running kernel's base, as the kernel does at module load and libbpf's
+// btf__relocate() does. It returns the relocated split (parsed on target;
+// its bytes, from Marshal, are what /sys/kernel/btf/<module> serves) and
+// the id map, indexed by pre-relocation id (distilled base, then split).
+// Nothing is modified on failure.
+func Relocate(distilled, split, target *btf.Spec) (*btf.Spec, []btf.TypeID, error) {
+	if split.Base() != distilled || distilled.Base() != nil || target.Base() != nil {
+		return nil, nil, &Error{Op: "relocate", Reason: ErrNotSplit, Errno: syscall.EINVAL,
+			Detail: "the split BTF must be parsed on the distilled base; both bases must be standalone"}
+	}
+	r := &relocator{
+		dist: distilled, split: split, target: target,
+		nd: distilled.NumIDs(), nb: target.NumIDs(),
+		dlen: distilled.StrEnd(), blen: target.StrEnd(),
+	}
+	if err := r.validateDistilled(); err != nil {
+		return nil, nil, err
+	}
+	if err := r.markEmbedded(); err != nil {
+		return nil, nil, err
+	}
+	if err := r.matchTypes(); err != nil {
+		return nil, nil, err
+	}
+	out := split.Copy()
+	r.rewriteIDs(out)
+	if err := r.rewriteStrings(out); err != nil {
+		return nil, nil, err
+	}
+	rel, err := btf.ParseSplit(out.Marshal(), target)
+	if err != nil {
+		return nil, nil, fmt.Errorf("relocate: relocated BTF does not decode on the target: %w", err)
+	}
+	return rel, r.idMap, nil
+}
+
+type relocator struct {
+	dist, split, target *btf.Spec
+	nd, nb              btf.TypeID // NumIDs of the distilled base and the target
+	dlen, blen          uint32     // string section lengths of the same
+
+	embedded []bool              // by distilled id
+	idMap    []btf.TypeID        // by pre-relocation id
+	nameMap  map[uint32]uint32   // distilled name offset -> target name offset
+	refused  map[btf.TypeID]bool // distilled ids with a refused candidate
+	fields   []int               // scratch
+}
+
+// validateDistilled: every distilled type is named and of a kind the
+// distiller produces (ENUM64 never is: it is distilled to ENUM).
+func (r *relocator) validateDistilled() error {
+	for id := btf.TypeID(1); id < r.nd; id++ {
+		t, _ := r.dist.Type(id)
+		switch t.Kind() {
+		case btf.KindInt, btf.KindFloat, btf.KindEnum, btf.KindStruct, btf.KindUnion, btf.KindFwd:
+			if t.NameOff() == 0 {
+				return &Error{Op: "relocate", Reason: ErrAnonymousDistilled, Errno: syscall.EINVAL, Type: ref(r.dist, t)}
+			}
+		default:
+			return &Error{Op: "relocate", Reason: ErrBadDistilledKind, Errno: syscall.EINVAL, Type: ref(r.dist, t)}
+		}
+	}
+	return nil
+}
+
+// markEmbedded marks the distilled composites that a split composite holds
+// by value (through modifiers, typedefs and arrays): their size is part of
+// the module's layout, so it must match the target's.
+func (r *relocator) markEmbedded() error {
+	r.embedded = make([]bool, r.nd)
+	limit := r.split.NumIDs() // a longer chain must loop
+	for i := range r.split.NumLocal() {
+		t := r.split.Local(i)
+		if !isComposite(t.Kind()) {
+			continue
+		}
+		for m := range t.Vlen() {
+			id := btf.TypeID(t.W[3+3*m+1])
+			for steps := btf.TypeID(0); ; steps++ {
+				if steps > limit {
+					return &Error{Op: "relocate", Reason: ErrCycle, Errno: syscall.ELOOP, Type: ref(r.split, t),
+						Detail: fmt.Sprintf("member %d's type chain does not end (the kernel would not return)", m)}
+				}
+				mt, _ := r.split.Type(id)
+				switch mt.Kind() {
+				case btf.KindConst, btf.KindVolatile, btf.KindRestrict, btf.KindTypedef, btf.KindTypeTag:
+					id = btf.TypeID(mt.SizeType())
+					continue
+				case btf.KindArray:
+					id = btf.TypeID(mt.W[3])
+					continue
+				}
+				if id < r.nd && isComposite(mt.Kind()) {
+					r.embedded[id] = true
+				}
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// distEntry is a distilled type in matching order.
+type distEntry struct {
+	id   btf.TypeID
+	size uint32
+}
+
+// matchTypes maps every distilled type to a target type: for each named
+// target type in id order, the distilled types with an equal key are its
+// candidates, and acceptCandidate decides. A distilled type accepted twice
+// is ambiguous; one never accepted is missing.
+func (r *relocator) matchTypes() error {
+	// Distilled types by name, sizes descending within a name.
+	byName := make(map[string][]distEntry, r.nd)
+	for id := btf.TypeID(1); id < r.nd; id++ {
+		t, _ := r.dist.Type(id)
+		name, _ := r.dist.StringBytes(t.NameOff())
+		byName[string(name)] = append(byName[string(name)], distEntry{id, t.SizeType()})
+	}
+	for _, es := range byName {
+		slices.SortStableFunc(es, func(a, b distEntry) int { return cmp.Compare(b.size, a.size) })
+	}
+
+	// The target types whose name a distilled type has, and how many
+	// composites share each such name: a unique name matches composites by
+	// name alone, a shared one by name and size.
+	var hits []btf.TypeID
+	composites := make(map[uint32]int)
+	for id := btf.TypeID(1); id < r.nb; id++ {
+		t := r.target.Local(int(id - 1))
+		if t.NameOff() == 0 || !matchable(t.Kind()) {
+			continue
+		}
+		name, _ := r.target.StringBytes(t.NameOff())
+		if _, ok := byName[string(name)]; !ok {
+			continue
+		}
+		hits = append(hits, id)
+		if isComposite(t.Kind()) {
+			composites[t.NameOff()]++
+		}
+	}
+
+	r.idMap = make([]btf.TypeID, r.split.NumIDs())
+	r.nameMap = make(map[uint32]uint32, r.nd)
+	for _, id := range hits {
+		bt := r.target.Local(int(id - 1))
+		name, _ := r.target.StringBytes(bt.NameOff())
+		bySize := keyHasSize(bt.Kind()) || (isComposite(bt.Kind()) && composites[bt.NameOff()] > 1)
+		for _, e := range byName[string(name)] {
+			if bySize && e.size != bt.SizeType() {
+				continue
+			}
+			dt, _ := r.dist.Type(e.id)
+			if ok, _ := acceptCandidate(dt, bt, r.embedded[e.id]); !ok {
+				r.noteRefused(e.id)
+				continue
+			}
+			if prev := r.idMap[e.id]; prev != 0 {
+				return r.ambiguous(dt, prev, bt)
+			}
+			r.idMap[e.id] = id
+			r.nameMap[dt.NameOff()] = bt.NameOff()
+		}
+	}
+	for id := btf.TypeID(1); id < r.nd; id++ {
+		if r.idMap[id] == 0 {
+			return r.unmapped(id, composites)
+		}
+	}
+	return nil
+}
+
+// matchable: the target kinds that take part in matching.
+func matchable(k btf.Kind) bool {
+	switch k {
+	case btf.KindInt, btf.KindFloat, btf.KindEnum, btf.KindEnum64, btf.KindFwd, btf.KindStruct, btf.KindUnion:
+		return true
+	}
+	return false
+}
+
+// keyHasSize: kinds whose key is always name and size.
+func keyHasSize(k btf.Kind) bool {
+	switch k {
+	case btf.KindInt, btf.KindFloat, btf.KindEnum, btf.KindEnum64:
+		return true
+	}
+	return false
+}
+
+// acceptCandidate is the contract's acceptance table. It returns whether
+// target type bt is accepted for distilled type dt, and why (not).
+func acceptCandidate(dt, bt btf.Type, embedded bool) (bool, string) {
+	bk := bt.Kind()
+	switch dt.Kind() {
+	case btf.KindFwd:
+		// Upstream compares the target's kind_flag, which for a
+		// composite is its bitfield flag, not the distilled FWD's.
+		switch {
+		case bk == btf.KindFwd && bt.KindFlag() == dt.KindFlag():
+			return true, "FWD of the same kind"
+		case bk == btf.KindFwd:
+			return false, "FWD of the other kind (struct vs union)"
+		case bk == btf.KindStruct && !bt.KindFlag():
+			return true, "STRUCT with kind_flag 0"
+		case bk == btf.KindUnion && bt.KindFlag():
+			return true, "UNION with kind_flag 1"
+		case isComposite(bk):
+			return false, fmt.Sprintf("%s with kind_flag %d (upstream compares the target's kind_flag)", bk, b2i(bt.KindFlag()))
+		}
+		return false, fmt.Sprintf("%s is not a FWD, STRUCT or UNION", bk)
+	case btf.KindInt:
+		de, be := dt.W[3]>>24&0xf, bt.W[3]>>24&0xf
+		switch {
+		case bk != btf.KindInt:
+			return false, fmt.Sprintf("%s is not an INT", bk)
+		case de != be:
+			return false, fmt.Sprintf("INT encoding %#x, distilled %#x", be, de)
+		}
+		return true, "INT of the same encoding"
+	case btf.KindFloat:
+		if bk != btf.KindFloat {
+			return false, fmt.Sprintf("%s is not a FLOAT", bk)
+		}
+		return true, "FLOAT"
+	case btf.KindEnum:
+		if !isEnum(bk) {
+			return false, fmt.Sprintf("%s is not an ENUM or ENUM64", bk)
+		}
+		return true, bk.String()
+	case btf.KindStruct, btf.KindUnion:
+		// Upstream checks no kind here: any keyed target kind will do.
+		if embedded && dt.SizeType() != bt.SizeType() {
+			return false, fmt.Sprintf("embedded: size %d, distilled size %d", bt.SizeType(), dt.SizeType())
+		}
+		return true, fmt.Sprintf("%s (no kind check for a distilled %s)", bk, dt.Kind())
+	}
+	return false, fmt.Sprintf("distilled kind %s matches nothing", dt.Kind())
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (r *relocator) noteRefused(id btf.TypeID) {
+	if r.refused == nil {
+		r.refused = make(map[btf.TypeID]bool)
+	}
+	r.refused[id] = true
+}
+
+// rewriteIDs renumbers every id field of the split in place: distilled ids
+// through the map, split ids by nb - nd.
+func (r *relocator) rewriteIDs(out *btf.Spec) {
+	for id := r.nd; id < r.split.NumIDs(); id++ {
+		r.idMap[id] = id - r.nd + r.nb
+	}
+	for i := range out.NumLocal() {
+		t := out.Local(i)
+		for _, f := range t.IDFields(r.fields[:0]) {
+			t.W[f] = uint32(r.idMap[t.W[f]])
+		}
+	}
+}
+
+// rewriteStrings moves the split's own strings past the target's and turns
+// each distilled name into the matched target type's name.
+func (r *relocator) rewriteStrings(out *btf.Spec) error {
+	for i := range out.NumLocal() {
+		t := out.Local(i)
+		for _, f := range t.StringFields(r.fields[:0]) {
+			switch off := t.W[f]; {
+			case off == 0:
+			case off >= r.dlen:
+				t.W[f] = off - r.dlen + r.blen
+			default:
+				b, ok := r.nameMap[off]
+				if !ok {
+					name, _ := r.dist.String(off)
+					orig := r.split.Local(i)
+					return &Error{Op: "relocate", Reason: ErrUnmappedName, Errno: syscall.ENOENT, Type: ref(r.split, orig),
+						Detail: fmt.Sprintf("string field at word %d: offset %d ('%s')", f, off, name)}
+				}
+				t.W[f] = b
+			}
+		}
+	}
+	return nil
+}
