@@ -28,6 +28,7 @@ var (
 	ErrMultiple           = &Reason{"multiple candidates of the same size"}
 	ErrUnmappedName       = &Reason{"split string points into the distilled base but not at a matched type name"}
 	ErrCycle              = &Reason{"member type chain loops"}
+	ErrVoidCandidate      = &Reason{"target type named by an empty string matches the distilled base's void"}
 )
 
 // TypeRef names a type in a report: id, kind, name and size.

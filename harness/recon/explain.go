@@ -40,7 +40,7 @@ func (r *relocator) unmapped(id btf.TypeID, composites map[uint32]int) error {
 		switch {
 		case !matchable(bt.Kind()):
 			c.Why = fmt.Sprintf("not a candidate: %s takes no part in matching", bt.Kind())
-		case bySize && bt.SizeType() != dt.SizeType():
+		case bySize && keySize(bt.SizeType()) != keySize(dt.SizeType()):
 			c.Why = fmt.Sprintf("not a candidate: the key is name and size, and size %d differs from %d", bt.SizeType(), dt.SizeType())
 		default:
 			c.Accepted, c.Why = acceptCandidate(dt, bt, r.embedded[id])

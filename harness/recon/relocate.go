@@ -123,12 +123,14 @@ type distEntry struct {
 // candidates, and acceptCandidate decides. A distilled type accepted twice
 // is ambiguous; one never accepted is missing.
 func (r *relocator) matchTypes() error {
-	// Distilled types by name, sizes descending within a name.
+	// Distilled types by name, sizes descending within a name. Void
+	// is among them, named "": upstream sorts it in too, and a target
+	// type whose non-zero name offset points at "" finds it.
 	byName := make(map[string][]distEntry, r.nd)
-	for id := btf.TypeID(1); id < r.nd; id++ {
+	for id := btf.TypeID(0); id < r.nd; id++ {
 		t, _ := r.dist.Type(id)
 		name, _ := r.dist.StringBytes(t.NameOff())
-		byName[string(name)] = append(byName[string(name)], distEntry{id, t.SizeType()})
+		byName[string(name)] = append(byName[string(name)], distEntry{id, keySize(t.SizeType())})
 	}
 	for _, es := range byName {
 		slices.SortStableFunc(es, func(a, b distEntry) int { return cmp.Compare(b.size, a.size) })
@@ -161,11 +163,17 @@ func (r *relocator) matchTypes() error {
 		name, _ := r.target.StringBytes(bt.NameOff())
 		bySize := keyHasSize(bt.Kind()) || (isComposite(bt.Kind()) && composites[bt.NameOff()] > 1)
 		for _, e := range byName[string(name)] {
-			if bySize && e.size != bt.SizeType() {
+			if bySize && e.size != keySize(bt.SizeType()) {
 				continue
 			}
+			if e.id == 0 {
+				return &Error{Op: "relocate", Reason: ErrVoidCandidate, Errno: syscall.EINVAL, Type: ref(r.target, bt),
+					Detail: "its name offset is not 0 but names the empty string, so it matches the distilled base's void"}
+			}
 			dt, _ := r.dist.Type(e.id)
-			if ok, _ := acceptCandidate(dt, bt, r.embedded[e.id]); !ok {
+			// Upstream keeps the embedded mark in the slot that later
+			// holds the match: once mapped, the size is no longer checked.
+			if ok, _ := acceptCandidate(dt, bt, r.embedded[e.id] && r.idMap[e.id] == 0); !ok {
 				r.noteRefused(e.id)
 				continue
 			}
@@ -183,6 +191,10 @@ func (r *relocator) matchTypes() error {
 	}
 	return nil
 }
+
+// keySize is a size as matching compares it: upstream keeps it in a
+// 31-bit field.
+func keySize(size uint32) uint32 { return size & 0x7fffffff }
 
 // matchable: the target kinds that take part in matching.
 func matchable(k btf.Kind) bool {
@@ -224,11 +236,10 @@ func acceptCandidate(dt, bt btf.Type, embedded bool) (bool, string) {
 		}
 		return false, fmt.Sprintf("%s is not a FWD, STRUCT or UNION", bk)
 	case btf.KindInt:
-		de, be := dt.W[3]>>24&0xf, bt.W[3]>>24&0xf
-		switch {
-		case bk != btf.KindInt:
+		if bk != btf.KindInt {
 			return false, fmt.Sprintf("%s is not an INT", bk)
-		case de != be:
+		}
+		if de, be := dt.W[3]>>24&0xf, bt.W[3]>>24&0xf; de != be {
 			return false, fmt.Sprintf("INT encoding %#x, distilled %#x", be, de)
 		}
 		return true, "INT of the same encoding"

@@ -1,0 +1,393 @@
+// Package oracle runs the libbpf oracle: our small C driver
+// (harness/oracle/driver.c) linked against libbpf 1.5.0 from Debian's
+// linux-source-6.12, built by `make oracle` into the btfrecon cache as
+// oracle/btfrecon-oracle. Raw BTF bytes go in and out through temp files.
+//
+// The driver's protocol (see driver.c): exit 0 ok; exit 1 libbpf failed and
+// stdout says "error <errno> <NAME>" with libbpf's WARN/INFO lines on stderr;
+// exit 2 usage or I/O. In batch mode each command yields "log <text>" lines
+// and then one result line: "ok", "error <errno> <NAME>" or "fail <message>".
+package oracle
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/btfrecon/btfrecon/harness/cache"
+)
+
+// BinaryName is the driver's file name under <cache>/oracle/.
+const BinaryName = "btfrecon-oracle"
+
+// Error is a libbpf failure: Errno is the negative errno libbpf returned
+// (e.g. -22), Name its symbol ("EINVAL"), Log libbpf's WARN/INFO output and
+// the driver's note on which step failed.
+type Error struct {
+	Errno int
+	Name  string
+	Log   string
+}
+
+func (e *Error) Error() string {
+	msg := fmt.Sprintf("libbpf: error %d %s", e.Errno, e.Name)
+	if l := strings.TrimSpace(e.Log); l != "" {
+		msg += ": " + strings.ReplaceAll(l, "\n", "; ")
+	}
+	return msg
+}
+
+// Oracle runs one built driver binary.
+type Oracle struct {
+	Path string
+}
+
+// Find returns the path of the built driver in the cache, or an error
+// saying how to build it.
+func Find() (string, error) {
+	dir, err := cache.Dir()
+	if err != nil {
+		return "", err
+	}
+	p := filepath.Join(dir, "oracle", BinaryName)
+	st, err := os.Stat(p)
+	if err != nil {
+		return "", fmt.Errorf("libbpf oracle not built: run make oracle (%w)", err)
+	}
+	if !st.Mode().IsRegular() || st.Mode().Perm()&0o111 == 0 {
+		return "", fmt.Errorf("libbpf oracle not built: run make oracle (%s is not an executable file)", p)
+	}
+	return p, nil
+}
+
+// New returns an Oracle for the driver Find locates.
+func New() (*Oracle, error) {
+	p, err := Find()
+	if err != nil {
+		return nil, err
+	}
+	return &Oracle{Path: p}, nil
+}
+
+// Require returns the oracle for a test. A missing driver fails the test;
+// only BTFRECON_NO_ORACLE=1 turns that into a skip.
+func Require(t testing.TB) *Oracle {
+	t.Helper()
+	if os.Getenv("BTFRECON_NO_ORACLE") == "1" {
+		t.Skip("BTFRECON_NO_ORACLE=1: libbpf oracle disabled")
+	}
+	p, err := Find()
+	if err != nil {
+		t.Fatal(err) // "libbpf oracle not built: run make oracle (...)"
+	}
+	return &Oracle{Path: p}
+}
+
+// Distill runs btf__distill_base on split (raw split BTF on base) and
+// returns the raw distilled base and the raw new split.
+func (o *Oracle) Distill(base, split []byte) (distilled, newSplit []byte, err error) {
+	dir, err := os.MkdirTemp("", "btfrecon-oracle-")
+	if err != nil {
+		return nil, nil, err
+	}
+	defer os.RemoveAll(dir)
+	in := []string{filepath.Join(dir, "base"), filepath.Join(dir, "split")}
+	out := []string{filepath.Join(dir, "distilled"), filepath.Join(dir, "new-split")}
+	if err := writeFiles(in, base, split); err != nil {
+		return nil, nil, err
+	}
+	if err := o.run("distill", in[0], in[1], out[0], out[1]); err != nil {
+		return nil, nil, err
+	}
+	return readPair(out[0], out[1])
+}
+
+// Relocate runs btf__relocate of split (on distilled) onto target and
+// returns the raw relocated split.
+func (o *Oracle) Relocate(distilled, split, target []byte) ([]byte, error) {
+	dir, err := os.MkdirTemp("", "btfrecon-oracle-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	in := []string{filepath.Join(dir, "distilled"), filepath.Join(dir, "split"), filepath.Join(dir, "target")}
+	out := filepath.Join(dir, "out")
+	if err := writeFiles(in, distilled, split, target); err != nil {
+		return nil, err
+	}
+	if err := o.run("relocate", in[0], in[1], in[2], out); err != nil {
+		return nil, err
+	}
+	return os.ReadFile(out)
+}
+
+func (o *Oracle) run(args ...string) error {
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(o.Path, args...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ee) && ee.ExitCode() == 1:
+		if e := parseError(strings.TrimSpace(stdout.String()), stderr.String()); e != nil {
+			return e
+		}
+		return fmt.Errorf("%s %s: exit 1 without an error line: %q %q", o.Path, args[0], stdout.String(), stderr.String())
+	default:
+		return fmt.Errorf("%s %s: %v: %s", o.Path, args[0], err, strings.TrimSpace(stderr.String()))
+	}
+}
+
+// parseError reads "error <errno> <NAME>"; nil if line is not one.
+func parseError(line, log string) *Error {
+	f := strings.Fields(line)
+	if len(f) != 3 || f[0] != "error" {
+		return nil
+	}
+	n, err := strconv.Atoi(f[1])
+	if err != nil {
+		return nil
+	}
+	return &Error{Errno: n, Name: f[2], Log: log}
+}
+
+func writeFiles(paths []string, data ...[]byte) error {
+	for i, p := range paths {
+		if err := os.WriteFile(p, data[i], 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func readPair(a, b string) ([]byte, []byte, error) {
+	x, err := os.ReadFile(a)
+	if err != nil {
+		return nil, nil, err
+	}
+	y, err := os.ReadFile(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	return x, y, nil
+}
+
+// Batch keeps one driver process (batch mode) for many operations. Base and
+// target BTF are written once per distinct content so the driver can keep
+// them parsed between commands. Methods are safe for concurrent use but run
+// one at a time. After a protocol or process failure every call fails.
+type Batch struct {
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	stdout *bufio.Reader
+	stderr *lockedBuffer
+	dir    string
+	seq    int
+	shared map[[32]byte]string // content hash -> file of a base/target
+	broken error
+}
+
+// maxShared bounds how many distinct base/target files a batch keeps.
+const maxShared = 16
+
+// NewBatch starts the driver in batch mode.
+func (o *Oracle) NewBatch() (*Batch, error) {
+	dir, err := os.MkdirTemp("", "btfrecon-oracle-batch-")
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(o.Path, "batch")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	stderr := new(lockedBuffer)
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return &Batch{cmd: cmd, stdin: stdin, stdout: bufio.NewReader(stdout), stderr: stderr,
+		dir: dir, shared: map[[32]byte]string{}}, nil
+}
+
+// Close ends the driver process and removes the batch's temp files.
+func (b *Batch) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.cmd == nil {
+		return nil
+	}
+	b.stdin.Close()
+	err := b.cmd.Wait()
+	b.cmd = nil
+	if b.broken == nil {
+		b.broken = errors.New("oracle batch closed")
+	}
+	if rerr := os.RemoveAll(b.dir); err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return fmt.Errorf("oracle batch: %v: %s", err, strings.TrimSpace(b.stderr.String()))
+	}
+	return nil
+}
+
+// Distill is Oracle.Distill through the batch process.
+func (b *Batch) Distill(base, split []byte) (distilled, newSplit []byte, err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.broken != nil {
+		return nil, nil, b.broken
+	}
+	basePath, err := b.sharedFile(base)
+	if err != nil {
+		return nil, nil, err
+	}
+	p := b.files("split", "distilled", "new-split")
+	defer removeAll(p)
+	if err := os.WriteFile(p[0], split, 0o644); err != nil {
+		return nil, nil, err
+	}
+	if err := b.do("distill", basePath, p[0], p[1], p[2]); err != nil {
+		return nil, nil, err
+	}
+	return readPair(p[1], p[2])
+}
+
+// Relocate is Oracle.Relocate through the batch process.
+func (b *Batch) Relocate(distilled, split, target []byte) ([]byte, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.broken != nil {
+		return nil, b.broken
+	}
+	targetPath, err := b.sharedFile(target)
+	if err != nil {
+		return nil, err
+	}
+	p := b.files("distilled", "split", "out")
+	defer removeAll(p)
+	if err := writeFiles(p[:2], distilled, split); err != nil {
+		return nil, err
+	}
+	if err := b.do("relocate", p[0], p[1], targetPath, p[2]); err != nil {
+		return nil, err
+	}
+	return os.ReadFile(p[2])
+}
+
+func (b *Batch) files(names ...string) []string {
+	b.seq++
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = filepath.Join(b.dir, fmt.Sprintf("%d-%s", b.seq, n))
+	}
+	return out
+}
+
+func removeAll(paths []string) {
+	for _, p := range paths {
+		os.Remove(p)
+	}
+}
+
+// sharedFile returns a file holding data, written once per distinct content.
+func (b *Batch) sharedFile(data []byte) (string, error) {
+	h := sha256.Sum256(data)
+	if p, ok := b.shared[h]; ok {
+		return p, nil
+	}
+	if len(b.shared) >= maxShared {
+		for k, p := range b.shared {
+			os.Remove(p)
+			delete(b.shared, k)
+		}
+	}
+	p := filepath.Join(b.dir, "shared-"+hex.EncodeToString(h[:8]))
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		return "", err
+	}
+	b.shared[h] = p
+	return p, nil
+}
+
+// do sends one command and reads its log lines and result line.
+func (b *Batch) do(args ...string) error {
+	for _, a := range args {
+		if strings.ContainsAny(a, " \t\r\n") {
+			return fmt.Errorf("oracle batch: path with blanks: %q", a)
+		}
+	}
+	if _, err := io.WriteString(b.stdin, strings.Join(args, " ")+"\n"); err != nil {
+		return b.fail(err)
+	}
+	var log strings.Builder
+	for {
+		line, err := b.stdout.ReadString('\n')
+		if err != nil {
+			return b.fail(err)
+		}
+		line = strings.TrimSuffix(line, "\n")
+		switch {
+		case strings.HasPrefix(line, "log "):
+			log.WriteString(line[len("log "):])
+			log.WriteByte('\n')
+		case line == "ok":
+			return nil
+		case strings.HasPrefix(line, "error "):
+			if e := parseError(line, log.String()); e != nil {
+				return e
+			}
+			return b.fail(fmt.Errorf("bad result line %q", line))
+		case strings.HasPrefix(line, "fail "):
+			return fmt.Errorf("oracle batch %s: %s", args[0], line[len("fail "):])
+		default:
+			return b.fail(fmt.Errorf("bad result line %q", line))
+		}
+	}
+}
+
+func (b *Batch) fail(err error) error {
+	b.broken = fmt.Errorf("oracle batch broken: %v: %s", err, strings.TrimSpace(b.stderr.String()))
+	return b.broken
+}
+
+// lockedBuffer collects the batch process's stderr; exec copies into it from
+// its own goroutine.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
