@@ -1,0 +1,356 @@
+package kernels
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/btfrecon/btfrecon/harness/cache"
+	"github.com/btfrecon/btfrecon/vmimages"
+)
+
+// Kernel is one catalog kernel (release, arch) whose image package is
+// extracted in the cache. Its methods read only the cache.
+type Kernel struct {
+	Release string // e.g. "6.12.117"
+	Arch    string // "amd64" or "arm64"
+	Set     vmimages.Set
+	// Dir is the extracted image package (the root holding boot/ and lib/).
+	Dir string
+
+	cacheDir string
+}
+
+// Open returns the kernel if its image package is already extracted under
+// the default cache. It never downloads: a missing image is ErrNotCached.
+func Open(release, arch string) (*Kernel, error) {
+	dir, err := cache.Dir()
+	if err != nil {
+		return nil, err
+	}
+	return OpenIn(dir, release, arch)
+}
+
+// OpenIn is Open for an explicit cache directory.
+func OpenIn(cacheDir, release, arch string) (*Kernel, error) {
+	set, err := vmimages.Lookup(release, arch)
+	if err != nil {
+		return nil, err
+	}
+	img := set.Image()
+	if !Extracted(cacheDir, img) {
+		return nil, fmt.Errorf("%s %s: %s: %w", release, arch, ExtractedDir(cacheDir, img), ErrNotCached)
+	}
+	return &Kernel{Release: release, Arch: arch, Set: set, Dir: ExtractedDir(cacheDir, img), cacheDir: cacheDir}, nil
+}
+
+// Get fetches (if needed) the kernel's image package, and its headers
+// packages when withHeaders is set, then opens it.
+func (f *Fetcher) Get(ctx context.Context, release, arch string, withHeaders bool) (*Kernel, error) {
+	set, err := vmimages.Lookup(release, arch)
+	if err != nil {
+		return nil, err
+	}
+	entries := []vmimages.Entry{set.Image()}
+	if withHeaders {
+		h := set.Headers()
+		if len(h) == 0 {
+			return nil, fmt.Errorf("%s %s: no headers in %s", release, arch, vmimages.CatalogName)
+		}
+		entries = append(entries, h...)
+	}
+	for _, e := range entries {
+		if _, err := f.Fetch(ctx, e); err != nil {
+			return nil, err
+		}
+	}
+	root, err := f.cacheDir()
+	if err != nil {
+		return nil, err
+	}
+	return OpenIn(root, release, arch)
+}
+
+// CacheDir is the cache directory the kernel was opened in.
+func (k *Kernel) CacheDir() string { return k.cacheDir }
+
+func (k *Kernel) String() string { return k.Release + "/" + k.Arch }
+
+// bootFile returns the one boot/<prefix>* file of the image.
+func (k *Kernel) bootFile(prefix string) (string, error) {
+	m, err := filepath.Glob(filepath.Join(k.Dir, "boot", prefix+"*"))
+	if err != nil {
+		return "", err
+	}
+	if len(m) != 1 {
+		return "", fmt.Errorf("%s: want one boot/%s*, found %d", k.Dir, prefix, len(m))
+	}
+	return m[0], nil
+}
+
+// Vmlinuz returns the path of the kernel image to boot (boot/vmlinuz-*).
+func (k *Kernel) Vmlinuz() (string, error) { return k.bootFile("vmlinuz-") }
+
+// Uname is the kernel's `uname -r`, e.g. "6.12.117+deb12-amd64", taken from
+// the vmlinuz name.
+func (k *Kernel) Uname() (string, error) {
+	p, err := k.Vmlinuz()
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimPrefix(filepath.Base(p), "vmlinuz-"), nil
+}
+
+// BTFPath is where the raw vmlinux BTF is cached.
+func (k *Kernel) BTFPath() string {
+	return filepath.Join(k.cacheDir, "btf", k.Release+"-"+k.Arch, "vmlinux.btf")
+}
+
+// VmlinuxBTF returns the raw vmlinux BTF (what /sys/kernel/btf/vmlinux of
+// this kernel holds). It is read from the cache file when present; otherwise
+// taken from the headers' vmlinux if that package is extracted, else from
+// vmlinuz, and written to the cache file.
+func (k *Kernel) VmlinuxBTF() ([]byte, error) {
+	if b, err := os.ReadFile(k.BTFPath()); err == nil {
+		return b, nil
+	}
+	var b []byte
+	var err error
+	if _, ok := k.HeadersVmlinux(); ok {
+		b, err = k.HeadersBTF()
+	} else {
+		b, err = k.VmlinuzBTF()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := writeFileAtomic(k.BTFPath(), b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// VmlinuzBTF extracts the BTF from vmlinuz, bypassing the cache file.
+func (k *Kernel) VmlinuzBTF() ([]byte, error) {
+	p, err := k.Vmlinuz()
+	if err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return nil, err
+	}
+	return ExtractVmlinuxBTF(data, p)
+}
+
+// HeadersDir returns the extracted linux-headers-<release>-<arch> tree
+// (usr/src/linux-headers-*) when that package is in the cache.
+func (k *Kernel) HeadersDir() (string, bool) {
+	e, ok := k.Set.Get(vmimages.KindHeaders)
+	if !ok || !Extracted(k.cacheDir, e) {
+		return "", false
+	}
+	m, _ := filepath.Glob(filepath.Join(ExtractedDir(k.cacheDir, e), "usr", "src", "linux-headers-*"))
+	if len(m) != 1 {
+		return "", false
+	}
+	return m[0], true
+}
+
+// HeadersVmlinux returns the headers package's vmlinux ELF, if cached.
+func (k *Kernel) HeadersVmlinux() (string, bool) {
+	d, ok := k.HeadersDir()
+	if !ok {
+		return "", false
+	}
+	p := filepath.Join(d, "vmlinux")
+	if _, err := os.Stat(p); err != nil {
+		return "", false
+	}
+	return p, true
+}
+
+// HeadersBTF reads .BTF from the headers' vmlinux, bypassing the cache file.
+func (k *Kernel) HeadersBTF() ([]byte, error) {
+	p, ok := k.HeadersVmlinux()
+	if !ok {
+		return nil, fmt.Errorf("%s: headers vmlinux: %w", k, ErrNotCached)
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return nil, err
+	}
+	return ELFSectionBTF(data, p)
+}
+
+// Modules returns the sorted paths of every *.ko.xz under lib/modules (and
+// usr/lib/modules, should Debian move them) of the image.
+func (k *Kernel) Modules() ([]string, error) {
+	var out []string
+	for _, root := range []string{filepath.Join(k.Dir, "lib", "modules"), filepath.Join(k.Dir, "usr", "lib", "modules")} {
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.Type().IsRegular() && strings.HasSuffix(p, ".ko.xz") {
+				out = append(out, p)
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no *.ko.xz under lib/modules", k.Dir)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// Module returns the path of the module named name (e.g. "9pnet_virtio";
+// '-' and '_' are equivalent, as for modprobe).
+func (k *Kernel) Module(name string) (string, error) {
+	mods, err := k.Modules()
+	if err != nil {
+		return "", err
+	}
+	want := strings.ReplaceAll(name, "-", "_")
+	for _, m := range mods {
+		if strings.ReplaceAll(strings.TrimSuffix(filepath.Base(m), ".ko.xz"), "-", "_") == want {
+			return m, nil
+		}
+	}
+	return "", fmt.Errorf("%s: module %q: %w", k, name, fs.ErrNotExist)
+}
+
+// ConfigPath returns boot/config-* of the image.
+func (k *Kernel) ConfigPath() (string, error) { return k.bootFile("config-") }
+
+// Config parses the kernel's build config. Keys keep their CONFIG_ prefix;
+// values are as written ("y", "m", a number, or a quoted string, quotes
+// kept); "# CONFIG_X is not set" lines give "n", so a disabled option is
+// told apart from one this kernel does not know.
+func (k *Kernel) Config() (map[string]string, error) {
+	p, err := k.ConfigPath()
+	if err != nil {
+		return nil, err
+	}
+	fd, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer fd.Close()
+	cfg, err := ParseConfig(fd)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	return cfg, nil
+}
+
+// ParseConfig parses a kconfig .config file (see Kernel.Config).
+func ParseConfig(r io.Reader) (map[string]string, error) {
+	cfg := map[string]string{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if rest, ok := strings.CutPrefix(line, "# CONFIG_"); ok {
+			if name, ok := strings.CutSuffix(rest, " is not set"); ok {
+				cfg["CONFIG_"+name] = "n"
+			}
+			continue
+		}
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		key, val, ok := strings.Cut(line, "=")
+		if !ok || !strings.HasPrefix(key, "CONFIG_") {
+			return nil, fmt.Errorf("line %d: not a config line: %q", n, line)
+		}
+		cfg[key] = val
+	}
+	return cfg, sc.Err()
+}
+
+// BuildDir returns a kbuild tree for building out-of-tree modules against
+// this kernel: `make -C <dir> M=<module dir> modules`. Debian splits the tree
+// over three packages (headers, headers-common, kbuild) that reach each other
+// by /usr/src and ../../lib paths, so the extracted packages are copied into
+// one root, $CACHE/kernels/build-<release>-<arch>/, and the headers Makefile's
+// absolute include is pointed into it. Built once (atomically), offline; the
+// three packages must be extracted (make testdata-headers), else ErrNotCached.
+func (k *Kernel) BuildDir() (string, error) {
+	root := filepath.Join(k.cacheDir, "kernels", "build-"+k.Release+"-"+k.Arch)
+	hdr, ok := k.Set.Get(vmimages.KindHeaders)
+	if !ok {
+		return "", fmt.Errorf("%s: no headers in %s", k, vmimages.CatalogName)
+	}
+	// The marker names the headers package, so a catalog change rebuilds.
+	find := func(r string) (string, error) {
+		m, _ := filepath.Glob(filepath.Join(r, "usr", "src", "linux-headers-*-"+k.Arch))
+		if len(m) != 1 {
+			return "", fmt.Errorf("%s: want one usr/src/linux-headers-*-%s, found %d", r, k.Arch, len(m))
+		}
+		return m[0], nil
+	}
+	if b, err := os.ReadFile(filepath.Join(root, CompleteMarker)); err == nil && strings.TrimSpace(string(b)) == hdr.SHA256 {
+		return find(root)
+	}
+	pkgs := k.Set.Headers()
+	if len(pkgs) != 3 {
+		return "", fmt.Errorf("%s: %s lists %d of the 3 headers packages", k, vmimages.CatalogName, len(pkgs))
+	}
+	parent := filepath.Dir(root)
+	tmp, err := os.MkdirTemp(parent, ".build-"+k.Release+"-"+k.Arch+"-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tmp)
+	for _, e := range pkgs {
+		if !Extracted(k.cacheDir, e) {
+			return "", fmt.Errorf("%s: %s: %w (make testdata-headers)", k, e, ErrNotCached)
+		}
+		// cp -a keeps the packages' symlinks as they are; they are relative
+		// within the merged root.
+		src := ExtractedDir(k.cacheDir, e) + "/."
+		if out, err := exec.Command("cp", "-a", src, tmp).CombinedOutput(); err != nil {
+			return "", fmt.Errorf("cp -a %s %s: %w\n%s", src, tmp, err, out)
+		}
+	}
+	os.Remove(filepath.Join(tmp, CompleteMarker))
+	dir, err := find(tmp)
+	if err != nil {
+		return "", err
+	}
+	mk := filepath.Join(dir, "Makefile")
+	b, err := os.ReadFile(mk)
+	if err != nil {
+		return "", err
+	}
+	fixed := strings.ReplaceAll(string(b), "include /usr/src/", "include "+filepath.Join(root, "usr", "src")+"/")
+	if fixed == string(b) {
+		return "", fmt.Errorf("%s: no \"include /usr/src/\" to redirect", mk)
+	}
+	if err := os.WriteFile(mk, []byte(fixed), 0o644); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(tmp, CompleteMarker), []byte(hdr.SHA256+"\n"), 0o644); err != nil {
+		return "", err
+	}
+	if err := os.RemoveAll(root); err != nil {
+		return "", err
+	}
+	if err := os.Rename(tmp, root); err != nil {
+		return "", err
+	}
+	return find(root)
+}
