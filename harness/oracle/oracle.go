@@ -198,6 +198,9 @@ type Batch struct {
 	dir    string
 	seq    int
 	shared map[[32]byte]string // content hash -> file of a base/target
+	// recent skips hashing a multi-megabyte base again when the caller
+	// passes the very same slice (same backing array and length) again.
+	recent []sharedSlice
 	broken error
 }
 
@@ -313,7 +316,34 @@ func removeAll(paths []string) {
 }
 
 // sharedFile returns a file holding data, written once per distinct content.
+type sharedSlice struct {
+	ptr  *byte
+	n    int
+	path string
+}
+
 func (b *Batch) sharedFile(data []byte) (string, error) {
+	if len(data) == 0 {
+		return b.sharedFileByHash(data)
+	}
+	for _, r := range b.recent {
+		if r.ptr == &data[0] && r.n == len(data) {
+			if _, err := os.Stat(r.path); err == nil {
+				return r.path, nil
+			}
+		}
+	}
+	p, err := b.sharedFileByHash(data)
+	if err == nil {
+		if len(b.recent) == 4 {
+			b.recent = b.recent[1:]
+		}
+		b.recent = append(b.recent, sharedSlice{&data[0], len(data), p})
+	}
+	return p, err
+}
+
+func (b *Batch) sharedFileByHash(data []byte) (string, error) {
 	h := sha256.Sum256(data)
 	if p, ok := b.shared[h]; ok {
 		return p, nil
