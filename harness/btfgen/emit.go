@@ -1,0 +1,231 @@
+package btfgen
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/btfrecon/btfrecon/harness/btf"
+)
+
+// Options size a case.
+type Options struct {
+	BaseTypes  int // about this many base types
+	SplitTypes int // about this many split types
+	BigEndian  bool
+}
+
+// New generates the case for seed.
+func New(seed uint64, opt Options) (*Case, error) {
+	if opt.BaseTypes == 0 {
+		opt.BaseTypes = 24
+	}
+	if opt.SplitTypes == 0 {
+		opt.SplitTypes = 10
+	}
+	var bo binary.ByteOrder = binary.LittleEndian
+	if opt.BigEndian {
+		bo = binary.BigEndian
+	}
+	g := &gen{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	for len(g.nodes) < opt.BaseTypes {
+		g.add(opt.BaseTypes, g.r.IntN(6) != 0)
+	}
+	nbase := len(g.nodes)
+	c := &Case{Seed: seed}
+
+	// Base, in node order.
+	baseOrder := identity(nbase)
+	bb := btf.NewBuilder(bo, nil)
+	baseIDs := emit(bb, g.nodes, baseOrder, nil)
+	base, err := bb.Spec()
+	if err != nil {
+		return nil, fmt.Errorf("btfgen seed %d: base: %w", seed, err)
+	}
+	c.Base = bb.Bytes()
+
+	// Split: refs to base nodes or earlier split nodes; base FUNC, VAR,
+	// DATASEC and DECL_TAG (which cannot be distilled) are rarely named.
+	for len(g.nodes) < nbase+opt.SplitTypes {
+		g.add(nbase+opt.SplitTypes, false)
+		nd := &g.nodes[len(g.nodes)-1]
+		for i, r := range nd.refs {
+			if r >= 0 && r < nbase && !distillable(g.nodes[r].kind) && g.r.IntN(30) != 0 {
+				nd.refs[i] = -1
+			}
+		}
+	}
+	sb := btf.NewBuilder(bo, base)
+	emit(sb, g.nodes, identity(len(g.nodes))[nbase:], baseIDs)
+	c.Split = sb.Bytes()
+	if _, err := btf.ParseSplit(c.Split, base); err != nil {
+		return nil, fmt.Errorf("btfgen seed %d: split: %w", seed, err)
+	}
+
+	// Targets.
+	c.Targets = append(c.Targets, Target{"same base", c.Base})
+	for _, mut := range []struct {
+		name    string
+		mutate  bool
+		extra   int
+		shuffle bool
+	}{
+		{"renumbered", false, 3, true},
+		{"mutated", true, 2, true},
+		{"mutated in place", true, 0, false},
+	} {
+		nodes := append([]node(nil), g.nodes[:nbase]...)
+		what := mut.name
+		if mut.mutate {
+			what += ": " + g.mutate(&nodes)
+		}
+		tg := &gen{r: g.r, nodes: nodes}
+		for range mut.extra {
+			tg.add(len(tg.nodes)+1, true)
+		}
+		order := identity(len(tg.nodes))
+		if mut.shuffle {
+			g.r.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		}
+		tb := btf.NewBuilder(bo, nil)
+		emit(tb, tg.nodes, order, nil)
+		if _, err := tb.Spec(); err != nil {
+			return nil, fmt.Errorf("btfgen seed %d: target %s: %w", seed, what, err)
+		}
+		c.Targets = append(c.Targets, Target{what, tb.Bytes()})
+	}
+	return c, nil
+}
+
+func identity(n int) []int {
+	o := make([]int, n)
+	for i := range o {
+		o[i] = i
+	}
+	return o
+}
+
+func distillable(k btf.Kind) bool {
+	switch k {
+	case btf.KindFunc, btf.KindVar, btf.KindDatasec, btf.KindDeclTag:
+		return false
+	}
+	return true
+}
+
+// mutate changes one to three named types the ways a kernel update does,
+// and says what it did.
+func (g *gen) mutate(nodes *[]node) string {
+	var done []string
+	for range 1 + g.r.IntN(3) {
+		i := g.r.IntN(len(*nodes))
+		nd := &(*nodes)[i]
+		if nd.name == "" {
+			continue
+		}
+		switch g.r.IntN(6) {
+		case 0:
+			if nd.kind == btf.KindStruct || nd.kind == btf.KindUnion {
+				nd.size += 8
+				done = append(done, fmt.Sprintf("%s %s grew", nd.kind, nd.name))
+			}
+		case 1:
+			done = append(done, fmt.Sprintf("%s %s renamed", nd.kind, nd.name))
+			nd.name += "_v2"
+		case 2: // a second type of the same name and size
+			dup := *nd
+			dup.refs = append([]int(nil), nd.refs...)
+			*nodes = append(*nodes, dup)
+			done = append(done, fmt.Sprintf("%s %s duplicated", nd.kind, nd.name))
+		case 3: // a second type of the same name, another size
+			dup := *nd
+			dup.refs = append([]int(nil), nd.refs...)
+			dup.size += 4
+			*nodes = append(*nodes, dup)
+			done = append(done, fmt.Sprintf("%s %s duplicated with another size", nd.kind, nd.name))
+		case 4:
+			*nodes = append(*nodes, node{kind: btf.KindFwd, name: nd.name, flag: nd.kind == btf.KindUnion})
+			done = append(done, fmt.Sprintf("FWD %s added", nd.name))
+		case 5:
+			switch nd.kind {
+			case btf.KindInt:
+				nd.enc ^= btf.IntSigned
+				done = append(done, fmt.Sprintf("INT %s changed signedness", nd.name))
+			case btf.KindStruct:
+				nd.kind = btf.KindUnion
+				done = append(done, fmt.Sprintf("STRUCT %s became a UNION", nd.name))
+			}
+		}
+	}
+	if len(done) == 0 {
+		return "nothing changed"
+	}
+	return fmt.Sprint(done)
+}
+
+// emit adds nodes[order...] to b and returns node index -> id for the
+// nodes it added. outer maps the nodes emitted earlier (the base's, for a
+// split), nil for none.
+func emit(b *btf.Builder, nodes []node, order []int, outer map[int]btf.TypeID) map[int]btf.TypeID {
+	ids := make(map[int]btf.TypeID, len(order)+len(outer))
+	for k, v := range outer {
+		ids[k] = v
+	}
+	next := b.NextID()
+	for _, i := range order {
+		ids[i] = next
+		next++
+	}
+	id := func(r int) btf.TypeID {
+		if r < 0 {
+			return 0
+		}
+		return ids[r]
+	}
+	for _, i := range order {
+		nd := nodes[i]
+		switch nd.kind {
+		case btf.KindInt:
+			b.Int(nd.name, nd.size, nd.enc)
+		case btf.KindFloat:
+			b.Float(nd.name, nd.size)
+		case btf.KindFwd:
+			b.Fwd(nd.name, nd.flag)
+		case btf.KindStruct, btf.KindUnion:
+			ms := make([]btf.Member, len(nd.refs))
+			for j, r := range nd.refs {
+				ms[j] = btf.Member{Name: nd.names[j], Type: id(r), Offset: nd.offs[j]}
+			}
+			b.Composite(nd.kind, nd.name, nd.size, nd.flag, ms...)
+		case btf.KindEnum, btf.KindEnum64:
+			vs := make([]btf.Enumerator, len(nd.vals))
+			for j, v := range nd.vals {
+				vs[j] = btf.Enumerator{Name: nd.names[j], Value: v}
+			}
+			if nd.kind == btf.KindEnum {
+				b.Enum(nd.name, nd.size, nd.flag, vs...)
+			} else {
+				b.Enum64(nd.name, nd.size, nd.flag, vs...)
+			}
+		case btf.KindTypedef, btf.KindConst, btf.KindVolatile, btf.KindRestrict, btf.KindTypeTag, btf.KindPtr:
+			b.Ref(nd.kind, nd.name, id(nd.refs[0]))
+		case btf.KindArray:
+			b.Array(id(nd.refs[0]), id(nd.refs[1]), nd.offs[0])
+		case btf.KindFuncProto:
+			ps := make([]btf.Param, len(nd.refs)-1)
+			for j := range ps {
+				ps[j] = btf.Param{Name: nd.names[j], Type: id(nd.refs[j+1])}
+			}
+			b.FuncProto(id(nd.refs[0]), ps...)
+		case btf.KindFunc:
+			b.Func(nd.name, id(nd.refs[0]), int(nd.enc))
+		case btf.KindVar:
+			b.Var(nd.name, id(nd.refs[0]), nd.enc)
+		case btf.KindDatasec:
+			b.Datasec(nd.name, nd.size, btf.SecInfo{Type: id(nd.refs[0]), Offset: nd.offs[0], Size: nd.offs[1]})
+		case btf.KindDeclTag:
+			b.DeclTag(nd.name, id(nd.refs[0]), int32(nd.enc))
+		}
+	}
+	return ids
+}
