@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/btfrecon/btfrecon/harness/btf"
+	"github.com/btfrecon/btfrecon/harness/compat"
+	"github.com/btfrecon/btfrecon/harness/corpus"
+	"github.com/btfrecon/btfrecon/harness/kernels"
+)
+
+func runCompat(e *env, args []string) error {
+	fs := newFlags(e, "compat")
+	build := fs.String("build", "6.12.107", "the point release modules are built on (a catalog entry)")
+	run := fs.String("run", "6.12.117", "the point release they are loaded on")
+	arch := fs.String("arch", "amd64", "amd64 or arm64")
+	modules := fs.String("modules", "all", "all, or a comma-separated list of module names")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usageError{"no positional arguments"}
+	}
+	keep := func(string) bool { return true }
+	if *modules != "all" {
+		want := map[string]bool{}
+		for _, m := range strings.Split(*modules, ",") {
+			want[strings.TrimSpace(m)] = true
+		}
+		keep = func(n string) bool { return want[n] }
+	}
+	f := &kernels.Fetcher{Progress: e.stderr}
+	ctx := context.Background()
+	kb, err := f.Get(ctx, *build, *arch, false)
+	if err != nil {
+		return err
+	}
+	kr, err := f.Get(ctx, *run, *arch, false)
+	if err != nil {
+		return err
+	}
+	bb, err := parseVmlinux(kb)
+	if err != nil {
+		return err
+	}
+	br, err := parseVmlinux(kr)
+	if err != nil {
+		return err
+	}
+	mods, err := corpus.Load(kb, e.stderr)
+	if err != nil {
+		return err
+	}
+	rep, err := compat.Check(*build+" "+*arch, *run+" "+*arch, bb, br, mods, keep)
+	if err != nil {
+		return err
+	}
+	if len(rep.Modules) == 0 {
+		return usageError{fmt.Sprintf("no module of %s matches --modules %s", kb, *modules)}
+	}
+	if *asJSON {
+		return rep.WriteJSON(e.stdout)
+	}
+	rep.WriteText(e.stdout)
+	return nil
+}
+
+func parseVmlinux(k *kernels.Kernel) (*btf.Spec, error) {
+	raw, err := k.VmlinuxBTF()
+	if err != nil {
+		return nil, err
+	}
+	s, err := btf.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s vmlinux BTF: %w", k, err)
+	}
+	return s, nil
+}

@@ -1,0 +1,142 @@
+// Package compat answers a distribution maintainer's question: if every
+// module of one kernel build carried a distilled base (.BTF.base), which of
+// them would keep their BTF when loaded on another build, and why would
+// the others lose it? It runs the model (harness/recon) over a kernel
+// package's modules; no VM, no oracle.
+package compat
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/btfrecon/btfrecon/harness/btf"
+	"github.com/btfrecon/btfrecon/harness/corpus"
+	"github.com/btfrecon/btfrecon/harness/recon"
+)
+
+// Verdicts.
+const (
+	KeepsBTF       = "keeps BTF"
+	Refused        = "refused"
+	DistillRefused = "distill refused"
+)
+
+// Result is one module's verdict.
+type Result struct {
+	Module  string       `json:"module"`
+	Path    string       `json:"path"`
+	Verdict string       `json:"verdict"`
+	Errno   int          `json:"errno,omitempty"`
+	Cause   string       `json:"cause,omitempty"`
+	Error   *recon.Error `json:"-"`
+}
+
+// Report is a whole run.
+type Report struct {
+	Build   string   `json:"build"`
+	Run     string   `json:"run"`
+	Modules []Result `json:"modules"`
+	Keeps   int      `json:"keeps_btf"`
+	Refused int      `json:"refused"`
+	Failed  int      `json:"distill_refused"`
+}
+
+// Check distills every module against build's vmlinux BTF and relocates
+// it onto run's. keep selects modules by name (nil: all).
+func Check(buildName, runName string, build, run *btf.Spec, mods []corpus.Module, keep func(string) bool) (*Report, error) {
+	rep := &Report{Build: buildName, Run: runName}
+	for _, m := range mods {
+		if keep != nil && !keep(m.Name) {
+			continue
+		}
+		res := Result{Module: m.Name, Path: m.Path, Verdict: KeepsBTF}
+		split, err := btf.ParseSplit(m.BTF, build)
+		if err != nil {
+			return nil, fmt.Errorf("%s: .BTF on %s's vmlinux: %w", m.Path, buildName, err)
+		}
+		d, s2, err := recon.Distill(build, split)
+		if err == nil {
+			_, _, err = recon.Relocate(d, s2, run)
+		}
+		var re *recon.Error
+		switch {
+		case err == nil:
+			rep.Keeps++
+		case errors.As(err, &re):
+			res.Verdict, res.Errno, res.Error, res.Cause = Refused, recon.Errno(err), re, cause(re)
+			if re.Op == "distill" {
+				res.Verdict = DistillRefused
+				rep.Failed++
+			} else {
+				rep.Refused++
+			}
+		default:
+			return nil, fmt.Errorf("%s: %w", m.Path, err)
+		}
+		rep.Modules = append(rep.Modules, res)
+	}
+	return rep, nil
+}
+
+// cause names what a refusal is about without the module-specific type id,
+// so modules refused for one reason group together.
+func cause(e *recon.Error) string {
+	t := e.Type
+	t.ID = 0
+	s := strings.TrimPrefix(t.String(), "[0] ")
+	if e.Embedded {
+		s += " embedded"
+	}
+	var sizes []string
+	for _, c := range e.Candidates {
+		if c.Kind == btf.KindStruct || c.Kind == btf.KindUnion {
+			sizes = append(sizes, fmt.Sprintf("%s size=%d", c.Kind, c.Size))
+		}
+	}
+	if len(sizes) > 0 {
+		s += fmt.Sprintf(" (%s has %s)", "target", strings.Join(sizes, ", "))
+	}
+	return e.Reason.Error() + ": " + s
+}
+
+// WriteText writes the report for a person (and a mail): totals, then each
+// cause with the modules it refuses.
+func (r *Report) WriteText(w io.Writer) {
+	fmt.Fprintf(w, "btfrecon compat: modules built on %s, loaded on %s\n", r.Build, r.Run)
+	fmt.Fprintf(w, "modules %d: keep BTF %d, refused at load %d, distill refused %d\n",
+		r.Keeps+r.Refused+r.Failed, r.Keeps, r.Refused, r.Failed)
+	byCause := map[string][]string{}
+	for _, m := range r.Modules {
+		if m.Verdict != KeepsBTF {
+			byCause[m.Cause] = append(byCause[m.Cause], m.Module)
+		}
+	}
+	causes := make([]string, 0, len(byCause))
+	for c := range byCause {
+		causes = append(causes, c)
+	}
+	sort.Slice(causes, func(i, j int) bool {
+		if a, b := len(byCause[causes[i]]), len(byCause[causes[j]]); a != b {
+			return a > b
+		}
+		return causes[i] < causes[j]
+	})
+	if len(causes) > 0 {
+		fmt.Fprintf(w, "\nrefusals by cause:\n")
+	}
+	for _, c := range causes {
+		mods := byCause[c]
+		fmt.Fprintf(w, "  %d× %s\n      %s\n", len(mods), c, strings.Join(mods, " "))
+	}
+}
+
+// WriteJSON writes the report as JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
