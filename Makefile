@@ -20,3 +20,26 @@ test-short:
 
 # Fragments per concern (testdata, oracle, vm, kernel patch) live in mk/.
 include $(sort $(wildcard mk/*.mk))
+
+# --- The README's two commands -------------------------------------------
+# demo: the main job on the default kernels (Debian 6.12.107 -> 6.12.117).
+# test: every tier CI runs: real data, the libbpf oracle, go test (with the
+# real-data and oracle tests required, the whole distro corpus), and the VM
+# scenario once it is wired in (mk/vm.mk adds itself to TEST_EXTRA).
+.PHONY: demo test deps bench
+TEST_EXTRA ?=
+
+deps:
+	$(GO) mod download
+
+btfrecon: deps
+	$(GO) build -o btfrecon ./cmd/btfrecon
+
+demo: btfrecon testdata oracle
+	./btfrecon compat --build 6.12.107 --run 6.12.117
+
+test: deps testdata-headers testdata-arm64 oracle
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	BTFRECON_REQUIRE_DATA=1 BTFRECON_CORPUS=all $(GO) test -count=1 ./...
+	$(if $(TEST_EXTRA),$(MAKE) $(TEST_EXTRA))
