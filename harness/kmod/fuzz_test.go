@@ -1,0 +1,69 @@
+package kmod
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+)
+
+// FuzzParse feeds arbitrary bytes to Parse. Nothing may panic; whatever
+// Parse accepts, WithSections must either refuse with a sentinel error or
+// produce an image that parses back with the new sections and every other
+// section's bytes unchanged.
+func FuzzParse(f *testing.F) {
+	for _, file := range testdataFiles {
+		f.Add(readTestdata(f, file))
+	}
+	f.Add(readTestdata(f, "tiny-x86_64.ko")[:200])
+	f.Add([]byte("\x7fELF\x02\x01\x01"))
+	f.Add(append(bytes.Clone(xzMagic), 0, 0))
+
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := Parse(data, "fuzz.ko")
+		if err != nil {
+			if !isSentinel(err) {
+				t.Fatalf("error without a sentinel: %v", err)
+			}
+			return
+		}
+		btf, hasBTF := m.BTF()
+		if !hasBTF {
+			btf = []byte("new .BTF")
+		}
+		base := []byte("new .BTF.base")
+		out, err := m.WithSections(append(btf, 1), base)
+		if err != nil {
+			if !errors.Is(err, ErrUnsupported) && !errors.Is(err, ErrTooLarge) {
+				t.Fatalf("WithSections: %v", err)
+			}
+			return
+		}
+		back, err := Parse(out, "out.ko")
+		if err != nil {
+			t.Fatalf("output does not parse: %v", err)
+		}
+		if got, _ := back.BTF(); !bytes.Equal(got, append(btf, 1)) {
+			t.Fatal(".BTF not read back")
+		}
+		if got, _ := back.BTFBase(); !bytes.Equal(got, base) {
+			t.Fatal(".BTF.base not read back")
+		}
+		for i := range m.layout.sections {
+			if i == m.btf || i == m.base || i == m.layout.shstrndx {
+				continue
+			}
+			if !bytes.Equal(m.layout.contents(m.image, i), back.layout.contents(back.image, i)) {
+				t.Fatalf("section %d (%s) changed", i, m.layout.names[i])
+			}
+		}
+	})
+}
+
+func isSentinel(err error) bool {
+	for _, s := range []error{ErrNotELF, ErrTruncated, ErrMalformed, ErrXZ, ErrTooLarge, ErrNoBTF, ErrUnsupported} {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
+}
