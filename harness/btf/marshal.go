@@ -1,7 +1,5 @@
 package btf
 
-import "encoding/binary"
-
 // Marshal encodes the Spec in its byte order. A decoded Spec that was not
 // changed encodes to exactly the bytes it was decoded from: the header is
 // kept (its lengths and offsets recomputed, the section order kept) and so
@@ -20,12 +18,6 @@ func (s *Spec) Marshal() []byte {
 	putWords(buf[h.HdrLen+h.TypeOff:], s.order, s.words)
 	copy(buf[h.HdrLen+h.StrOff:], s.strs)
 	return buf
-}
-
-func putWords(dst []byte, bo binary.ByteOrder, words []uint32) {
-	for i, w := range words {
-		bo.PutUint32(dst[4*i:], w)
-	}
 }
 
 // newHeader is the header libbpf 1.5 writes: 24 bytes, types then strings.

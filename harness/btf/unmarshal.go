@@ -60,74 +60,98 @@ func (s *Spec) checkStrings(at int) error {
 }
 
 // decodeTypes converts the type section to words and indexes the types.
-// Id and string ranges are checked against the maxima seen during the
-// walk, so the common (valid) case makes a single pass.
+// The walk checks only structure and tracks the largest string offset and
+// type id seen; only if one is out of range does checkRefs make a second,
+// exact pass to name the culprit. Valid input, the common case, costs one
+// pass.
 func (s *Spec) decodeTypes(sec []byte, at int) error {
-	s.words = make([]uint32, len(sec)/4)
-	for i := range s.words {
-		s.words[i] = s.order.Uint32(sec[4*i:])
-	}
+	s.words = toWords(sec, s.order)
 	// A type is at least 12 bytes: a good first guess of the count.
 	s.offs = make([]uint32, 0, len(s.words)/4+1)
-	strEnd := s.StrEnd()
 	var maxStr, maxID uint32
-	var fields []int
 	w := s.words
 	for pos := 0; pos < len(w); {
-		id := s.firstID + TypeID(len(s.offs))
-		off := at + 4*pos
 		if len(w)-pos < typeHdrWords {
-			return errType(ErrTruncated, id, off, "%d bytes left in the type section, a type needs 12", 4*(len(w)-pos))
+			id := s.firstID + TypeID(len(s.offs))
+			return errType(ErrTruncated, id, at+4*pos, "%d bytes left in the type section, a type needs 12", 4*(len(w)-pos))
 		}
 		info := w[pos+1]
-		if info&^infoMask != 0 {
-			return errType(ErrBadInfo, id, off+4, "info %#08x has bits outside %#08x set", info, uint32(infoMask))
-		}
 		kind, vlen := infoKind(info), infoVlen(info)
 		n := trailerWords(kind, vlen)
-		if kind == KindUnknown || n < 0 {
-			return errType(ErrUnknownKind, id, off+4, "kind %d", kind)
+		if info&^infoMask != 0 || kind == KindUnknown || n < 0 || len(w)-pos-typeHdrWords < n {
+			return s.badType(w[pos:], TypeID(len(s.offs))+s.firstID, at+4*pos)
 		}
-		if len(w)-pos-typeHdrWords < n {
-			return errType(ErrTruncated, id, off, "%s with vlen %d needs %d bytes, %d left in the type section",
-				kind, vlen, 4*(typeHdrWords+n), 4*(len(w)-pos))
-		}
-		fields = StringFields(fields[:0], kind, vlen)
-		for _, f := range fields {
-			maxStr = max(maxStr, w[pos+f])
-		}
-		if maxStr >= strEnd && maxStr != 0 {
-			for _, f := range fields {
-				if v := w[pos+f]; v >= strEnd && v != 0 {
-					return errType(ErrStringRange, id, off+4*f, "string offset %d, strings end at %d", v, strEnd)
-				}
+		maxStr = max(maxStr, w[pos])
+		t := w[pos : pos+typeHdrWords+n]
+		switch kind {
+		case KindPtr, KindTypedef, KindConst, KindVolatile, KindRestrict,
+			KindTypeTag, KindFwd, KindFunc, KindVar, KindDeclTag:
+			maxID = max(maxID, t[2])
+		case KindArray:
+			maxID = max(maxID, t[3], t[4])
+		case KindStruct, KindUnion:
+			for i := 3; i < len(t); i += 3 {
+				maxStr, maxID = max(maxStr, t[i]), max(maxID, t[i+1])
+			}
+		case KindEnum:
+			for i := 3; i < len(t); i += 2 {
+				maxStr = max(maxStr, t[i])
+			}
+		case KindEnum64:
+			for i := 3; i < len(t); i += 3 {
+				maxStr = max(maxStr, t[i])
+			}
+		case KindFuncProto:
+			maxID = max(maxID, t[2])
+			for i := 3; i < len(t); i += 2 {
+				maxStr, maxID = max(maxStr, t[i]), max(maxID, t[i+1])
+			}
+		case KindDatasec:
+			for i := 3; i < len(t); i += 3 {
+				maxID = max(maxID, t[i])
 			}
 		}
-		fields = IDFields(fields[:0], kind, vlen)
-		for _, f := range fields {
-			maxID = max(maxID, w[pos+f])
-		}
 		s.offs = append(s.offs, uint32(pos))
-		pos += typeHdrWords + n
+		pos += len(t)
 	}
 	s.offs = append(s.offs, uint32(len(w)))
-	if maxID >= uint32(s.NumIDs()) {
-		return s.checkTypeIDs(at)
+	if (maxStr != 0 && maxStr >= s.StrEnd()) || maxID >= uint32(s.NumIDs()) {
+		return s.checkRefs(at)
 	}
 	return nil
 }
 
-// checkTypeIDs refuses type-id fields that point past the last type.
-func (s *Spec) checkTypeIDs(at int) error {
-	end := uint32(s.NumIDs())
+// badType says what is structurally wrong with the type starting at w.
+func (s *Spec) badType(w []uint32, id TypeID, off int) error {
+	info := w[1]
+	kind, vlen := infoKind(info), infoVlen(info)
+	switch n := trailerWords(kind, vlen); {
+	case info&^infoMask != 0:
+		return errType(ErrBadInfo, id, off+4, "info %#08x has bits outside %#08x set", info, uint32(infoMask))
+	case kind == KindUnknown || n < 0:
+		return errType(ErrUnknownKind, id, off+4, "kind %d", kind)
+	default:
+		return errType(ErrTruncated, id, off, "%s with vlen %d needs %d bytes, %d left in the type section",
+			kind, vlen, 4*(typeHdrWords+n), 4*len(w))
+	}
+}
+
+// checkRefs finds the first string offset or type id out of range.
+func (s *Spec) checkRefs(at int) error {
+	strEnd, idEnd := s.StrEnd(), uint32(s.NumIDs())
 	var fields []int
 	for i := range s.NumLocal() {
 		t := s.Local(i)
-		fields = t.IDFields(fields[:0])
-		for _, f := range fields {
-			if t.W[f] >= end {
-				return errType(ErrTypeIDRange, t.ID, at+4*int(s.offs[i])+4*f,
-					"%s refers to type [%d], ids end at %d", t.Kind(), t.W[f], end)
+		off := at + 4*int(s.offs[i])
+		for _, f := range t.StringFields(fields[:0]) {
+			if v := t.W[f]; v >= strEnd && v != 0 {
+				return errType(ErrStringRange, t.ID, off+4*f, "string offset %d, strings end at %d", v, strEnd)
+			}
+		}
+		for _, f := range t.IDFields(fields[:0]) {
+			if t.W[f] >= idEnd {
+				return errType(ErrTypeIDRange, t.ID, off+4*f,
+					"%s refers to type [%d], ids end at %d", t.Kind(), t.W[f], idEnd)
 			}
 		}
 	}

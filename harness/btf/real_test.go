@@ -1,0 +1,121 @@
+package btf_test
+
+import (
+	"bytes"
+	"os"
+	"testing"
+
+	"github.com/btfrecon/btfrecon/harness/btf"
+	"github.com/btfrecon/btfrecon/harness/corpus"
+	"github.com/btfrecon/btfrecon/harness/internal/realdata"
+	cbtf "github.com/cilium/ebpf/btf"
+)
+
+var realKernels = []struct{ release, arch string }{
+	{"6.12.107", "amd64"}, {"6.12.117", "amd64"},
+}
+
+// TestRealRoundTrip decodes and re-encodes both Debian vmlinux BTFs and
+// every module's .BTF (split on its own vmlinux): all byte-identical.
+func TestRealRoundTrip(t *testing.T) {
+	for _, rk := range realKernels {
+		t.Run(rk.release+"-"+rk.arch, func(t *testing.T) {
+			k := realdata.Kernel(t, rk.release, rk.arch)
+			raw, err := k.VmlinuxBTF()
+			if err != nil {
+				t.Fatal(err)
+			}
+			base, err := btf.Parse(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(base.Marshal(), raw) {
+				t.Fatal("vmlinux BTF round trip differs")
+			}
+			mods, err := corpus.Load(k, os.Stderr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range mods {
+				s, err := btf.ParseSplit(m.BTF, base)
+				if err != nil {
+					t.Fatalf("%s: %v", m.Path, err)
+				}
+				if !bytes.Equal(s.Marshal(), m.BTF) {
+					t.Fatalf("%s: round trip differs", m.Path)
+				}
+			}
+			t.Logf("%s: vmlinux (%d types, %d bytes) and %d modules round-trip byte-identically",
+				k, base.NumLocal(), len(raw), len(mods))
+		})
+	}
+}
+
+// TestRealCilium holds our decoding of real vmlinux and module BTF against
+// cilium/ebpf's: kind, name, size and members of every type, per id.
+func TestRealCilium(t *testing.T) {
+	k := realdata.Kernel(t, "6.12.117", "amd64")
+	raw, err := k.VmlinuxBTF()
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := btf.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cbase, err := cbtf.LoadSpecFromReader(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := btf.CrossCheck(t, base, cbase)
+	mods, err := corpus.Load(k, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < len(mods); i += 50 {
+		s, err := btf.ParseSplit(mods[i].BTF, base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs, err := cbtf.LoadSplitSpecFromReader(bytes.NewReader(mods[i].BTF), cbase)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += btf.CrossCheck(t, s, cs)
+	}
+	t.Logf("%d types agree with cilium/ebpf", n)
+}
+
+// BenchmarkParseVmlinux decodes Debian 6.12.117's vmlinux BTF.
+func BenchmarkParseVmlinux(b *testing.B) {
+	k := realdata.Kernel(b, "6.12.117", "amd64")
+	raw, err := k.VmlinuxBTF()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := btf.Parse(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkMarshalVmlinux encodes it back.
+func BenchmarkMarshalVmlinux(b *testing.B) {
+	k := realdata.Kernel(b, "6.12.117", "amd64")
+	raw, err := k.VmlinuxBTF()
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := btf.Parse(raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		s.Marshal()
+	}
+}
