@@ -43,3 +43,8 @@ test: deps testdata-headers testdata-arm64 oracle
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	BTFRECON_REQUIRE_DATA=1 BTFRECON_CORPUS=all $(GO) test -count=1 ./...
 	$(if $(TEST_EXTRA),$(MAKE) $(TEST_EXTRA))
+
+# Model vs libbpf on the same real inputs, one run, ratios printed.
+bench: testdata oracle
+	$(GO) run ./harness/bench -n 30
+	$(GO) test -run '^$$' -bench . -benchtime 1s ./harness/btf ./harness/recon

@@ -3,6 +3,7 @@ package btf
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 )
 
 // Builder assembles a new BTF type by type, for the distiller and for tests.
@@ -41,6 +42,13 @@ func (b *Builder) Add(w ...uint32) TypeID {
 	return id
 }
 
+// Grow makes room for about n more words and types, so that a builder
+// whose output size is known does not reallocate as it goes.
+func (b *Builder) Grow(words, types int) {
+	b.words = slices.Grow(b.words, words)
+	b.offs = slices.Grow(b.offs, types)
+}
+
 // Words returns the words of an added type, for in-place fix-ups.
 func (b *Builder) Words(id TypeID) []uint32 {
 	i := int(id - b.FirstID())
@@ -66,6 +74,14 @@ func (b *Builder) AddString(s string) uint32 {
 		return 0
 	}
 	return b.StrStart() + b.Strings.Add(s)
+}
+
+// AddStringBytes is AddString for a string held as bytes.
+func (b *Builder) AddStringBytes(s []byte) uint32 {
+	if len(s) == 0 && b.base != nil {
+		return 0
+	}
+	return b.StrStart() + b.Strings.AddBytes(s)
 }
 
 // Spec finishes the BTF: it is encoded with the header libbpf 1.5 writes and

@@ -80,6 +80,10 @@ func (s *Spec) Local(i int) Type {
 	return Type{ID: s.firstID + TypeID(i), W: s.words[s.offs[i]:s.offs[i+1]:s.offs[i+1]]}
 }
 
+// Words exposes the local types' storage for hot loops: type i occupies
+// words[offs[i]:offs[i+1]]. Writing changes the Spec, as with Type.W.
+func (s *Spec) Words() (words, offs []uint32) { return s.words, s.offs }
+
 // Type returns the type with the given id, looking in the bases as needed.
 // Id 0 is void (three zero words).
 func (s *Spec) Type(id TypeID) (Type, error) {
@@ -117,6 +121,22 @@ func (s *Spec) StringBytes(off uint32) ([]byte, error) {
 		}
 	}
 	return b, nil // unreachable for a decoded Spec: the section ends in NUL
+}
+
+// StringHead returns the first two bytes of the string at off (0 past its
+// end) without looking for its end: a cheap filter before a full compare.
+func (s *Spec) StringHead(off uint32) (byte, byte) {
+	if off < s.strStart {
+		return s.base.StringHead(off)
+	}
+	local := off - s.strStart
+	if local >= uint32(len(s.strs)) {
+		return 0, 0
+	}
+	if s.strs[local] == 0 || local+1 >= uint32(len(s.strs)) {
+		return s.strs[local], 0
+	}
+	return s.strs[local], s.strs[local+1]
 }
 
 // Name returns the type's name, "" for an anonymous type or a bad offset.

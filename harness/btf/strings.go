@@ -33,6 +33,15 @@ func (t *StringTable) Add(s string) uint32 {
 	return off
 }
 
+// AddBytes is Add for a string held as bytes; it copies b only when the
+// string is new to the table.
+func (t *StringTable) AddBytes(b []byte) uint32 {
+	if off, ok := t.idx[string(b)]; ok {
+		return off
+	}
+	return t.Add(string(b))
+}
+
 // Lookup returns the offset of s if the table holds it as a whole string.
 func (t *StringTable) Lookup(s []byte) (uint32, bool) {
 	off, ok := t.idx[string(s)]

@@ -2,6 +2,7 @@ package recon
 
 import (
 	"fmt"
+	"slices"
 	"syscall"
 
 	"github.com/btfrecon/btfrecon/harness/btf"
@@ -18,13 +19,11 @@ func Distill(base, split *btf.Spec) (distilled, newSplit *btf.Spec, err error) {
 			Detail: "the split BTF must be parsed on the base it is distilled from"}
 	}
 	d := &distiller{
-		base:   base,
-		split:  split,
-		nb:     base.NumIDs(),
-		used:   make([]bool, base.NumIDs()),
-		newID:  make([]btf.TypeID, base.NumIDs()),
-		dist:   btf.NewBuilder(split.Order(), nil),
-		copied: make([]btf.TypeID, 0, 64),
+		base:  base,
+		split: split,
+		nb:    base.NumIDs(),
+		newID: make(map[btf.TypeID]btf.TypeID),
+		dist:  btf.NewBuilder(split.Order(), nil),
 	}
 	if err := d.markUsed(); err != nil {
 		return nil, nil, err
@@ -36,6 +35,8 @@ func Distill(base, split *btf.Spec) (distilled, newSplit *btf.Spec, err error) {
 		return nil, nil, fmt.Errorf("distill: %w", err)
 	}
 	d.out = btf.NewBuilder(split.Order(), distilled)
+	words, _ := split.Words()
+	d.out.Grow(len(words)+len(words)/4, split.NumLocal()+len(d.used))
 	d.buildNewSplit()
 	d.rewriteIDs()
 	if newSplit, err = d.out.Spec(); err != nil {
@@ -46,12 +47,14 @@ func Distill(base, split *btf.Spec) (distilled, newSplit *btf.Spec, err error) {
 
 type distiller struct {
 	base, split *btf.Spec
-	nb          btf.TypeID   // the full base's NumIDs
-	used        []bool       // by base id: referenced by the split, directly or not
-	newID       []btf.TypeID // by base id: its id in the distilled base or the new split
-	copied      []btf.TypeID // base ids copied into the new split, in order
+	nb          btf.TypeID // the full base's NumIDs
+	// newID holds every used base type (referenced by the split, directly
+	// or not) and, once placed, its id in the distilled base or the new
+	// split. A map: a module uses a few of vmlinux's 100k types.
+	newID       map[btf.TypeID]btf.TypeID
+	used        []btf.TypeID // the same ids, in increasing order
 	dist, out   *btf.Builder // the distilled base and the new split
-	fields      []int        // scratch
+	fields, top []int        // scratch
 }
 
 // markUsed marks every base type the split refers to, and what those refer
@@ -61,7 +64,8 @@ func (d *distiller) markUsed() error {
 	var stack []btf.TypeID
 	for i := range d.split.NumLocal() {
 		t := d.split.Local(i)
-		for _, f := range t.IDFields(d.fields[:0]) {
+		d.top = t.IDFields(d.top[:0])
+		for _, f := range d.top {
 			if id := btf.TypeID(t.W[f]); id != 0 && id < d.nb {
 				stack = append(stack, id)
 			}
@@ -69,10 +73,11 @@ func (d *distiller) markUsed() error {
 		for len(stack) > 0 {
 			id := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
-			if d.used[id] {
+			if _, seen := d.newID[id]; seen {
 				continue
 			}
-			d.used[id] = true
+			d.newID[id] = 0
+			d.used = append(d.used, id)
 			bt, _ := d.base.Type(id)
 			if !distillable(bt.Kind()) {
 				return &Error{Op: "distill", Reason: ErrBadReferencedKind, Errno: syscall.EINVAL,
@@ -84,12 +89,13 @@ func (d *distiller) markUsed() error {
 			}
 			d.fields = bt.IDFields(d.fields[:0])
 			for j := len(d.fields) - 1; j >= 0; j-- { // pushed in reverse: popped in field order
-				if r := btf.TypeID(bt.W[d.fields[j]]); r != 0 && !d.used[r] {
+				if r := btf.TypeID(bt.W[d.fields[j]]); r != 0 {
 					stack = append(stack, r)
 				}
 			}
 		}
 	}
+	slices.Sort(d.used)
 	return nil
 }
 
@@ -113,10 +119,7 @@ func isEnum(k btf.Kind) bool { return k == btf.KindEnum || k == btf.KindEnum64 }
 // type of the same name and size (enums become ENUM). Everything else is
 // copied into the new split by buildNewSplit.
 func (d *distiller) buildDistilledBase() error {
-	for id := btf.TypeID(1); id < d.nb; id++ {
-		if !d.used[id] {
-			continue
-		}
+	for _, id := range d.used {
 		t, _ := d.base.Type(id)
 		kind, name := t.Kind(), d.base.Name(t)
 		switch {
@@ -144,11 +147,10 @@ func (d *distiller) buildNewSplit() {
 	for i := range d.split.NumLocal() {
 		d.copyType(d.split, d.split.Local(i))
 	}
-	for id := btf.TypeID(1); id < d.nb; id++ {
-		if d.used[id] && d.newID[id] == 0 {
+	for _, id := range d.used {
+		if d.newID[id] == 0 {
 			t, _ := d.base.Type(id)
 			d.newID[id] = d.copyType(d.base, t)
-			d.copied = append(d.copied, id)
 		}
 	}
 }
@@ -158,7 +160,8 @@ func (d *distiller) buildNewSplit() {
 func (d *distiller) copyType(from *btf.Spec, t btf.Type) btf.TypeID {
 	id := d.out.Add(t.W...)
 	w := d.out.Words(id)
-	for _, f := range t.StringFields(d.fields[:0]) {
+	d.fields = t.StringFields(d.fields[:0])
+	for _, f := range d.fields {
 		w[f] = d.newString(from, w[f])
 	}
 	return id
@@ -175,7 +178,7 @@ func (d *distiller) newString(from *btf.Spec, off uint32) uint32 {
 	if o, ok := d.dist.Strings.Lookup(s); ok {
 		return o
 	}
-	return d.out.AddString(string(s))
+	return d.out.AddStringBytes(s)
 }
 
 // rewriteIDs renumbers the id fields of every new split type: base ids to
@@ -186,7 +189,8 @@ func (d *distiller) rewriteIDs() {
 	first := d.out.FirstID()
 	for id := first; id < d.out.NextID(); id++ {
 		w := d.out.Words(id)
-		for _, f := range (btf.Type{W: w}).IDFields(d.fields[:0]) {
+		d.fields = (btf.Type{W: w}).IDFields(d.fields[:0])
+		for _, f := range d.fields {
 			switch old := btf.TypeID(w[f]); {
 			case old == 0:
 			case old < d.nb:

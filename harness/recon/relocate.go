@@ -139,13 +139,27 @@ func (r *relocator) matchTypes() error {
 	// The target types whose name a distilled type has, and how many
 	// composites share each such name: a unique name matches composites by
 	// name alone, a shared one by name and size.
+	// heads filters target names by their first two bytes before the
+	// map lookup: most vmlinux names share no prefix with a module's few
+	// distilled names.
+	var heads [1 << 16 / 64]uint64
+	for name := range byName {
+		h := head(name)
+		heads[h/64] |= 1 << (h % 64)
+	}
 	var hits []btf.TypeID
 	composites := make(map[uint32]int)
-	for id := btf.TypeID(1); id < r.nb; id++ {
-		t := r.target.Local(int(id - 1))
+	words, offs := r.target.Words()
+	for i, off := range offs[:len(offs)-1] {
+		t := btf.Type{ID: btf.TypeID(i + 1), W: words[off:offs[i+1]]}
 		if t.NameOff() == 0 || !matchable(t.Kind()) {
 			continue
 		}
+		b0, b1 := r.target.StringHead(t.NameOff())
+		if h := uint16(b0)<<8 | uint16(b1); heads[h/64]&(1<<(h%64)) == 0 {
+			continue
+		}
+		id := t.ID
 		name, _ := r.target.StringBytes(t.NameOff())
 		if _, ok := byName[string(name)]; !ok {
 			continue
@@ -190,6 +204,17 @@ func (r *relocator) matchTypes() error {
 		}
 	}
 	return nil
+}
+
+// head is the filter key of a name: its first two bytes.
+func head(name string) uint16 {
+	switch len(name) {
+	case 0:
+		return 0
+	case 1:
+		return uint16(name[0]) << 8
+	}
+	return uint16(name[0])<<8 | uint16(name[1])
 }
 
 // keySize is a size as matching compares it: upstream keeps it in a
@@ -285,7 +310,8 @@ func (r *relocator) rewriteIDs(out *btf.Spec) {
 	}
 	for i := range out.NumLocal() {
 		t := out.Local(i)
-		for _, f := range t.IDFields(r.fields[:0]) {
+		r.fields = t.IDFields(r.fields[:0])
+		for _, f := range r.fields {
 			t.W[f] = uint32(r.idMap[t.W[f]])
 		}
 	}
@@ -296,7 +322,8 @@ func (r *relocator) rewriteIDs(out *btf.Spec) {
 func (r *relocator) rewriteStrings(out *btf.Spec) error {
 	for i := range out.NumLocal() {
 		t := out.Local(i)
-		for _, f := range t.StringFields(r.fields[:0]) {
+		r.fields = t.StringFields(r.fields[:0])
+		for _, f := range r.fields {
 			switch off := t.W[f]; {
 			case off == 0:
 			case off >= r.dlen:
