@@ -1,0 +1,85 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/btfrecon/btfrecon/harness/btf"
+)
+
+// files writes a base ([1] int, [2] struct foo size 8), a split holding a
+// struct that embeds foo, and a target where foo grew.
+func files(t *testing.T) (dir string) {
+	dir = t.TempDir()
+	mk := func(fooSize uint32) *btf.Builder {
+		b := btf.NewBuilder(binary.LittleEndian, nil)
+		i := b.Int("int", 4, btf.IntSigned)
+		b.Struct("foo", fooSize, btf.Member{Name: "a", Type: i})
+		return b
+	}
+	bb := mk(8)
+	base, err := bb.Spec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb := btf.NewBuilder(binary.LittleEndian, base)
+	sb.Struct("bar", 16, btf.Member{Name: "f", Type: 2}, btf.Member{Name: "n", Type: 1, Offset: 64})
+	for name, data := range map[string][]byte{
+		"base.btf": bb.Bytes(), "split.btf": sb.Bytes(), "grown.btf": mk(16).Bytes(), "junk": []byte("not btf at all"),
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestCLI(t *testing.T) {
+	dir := files(t)
+	p := func(name string) string { return filepath.Join(dir, name) }
+	ko := filepath.Join("..", "..", "harness", "kmod", "testdata", "tiny-x86_64.ko")
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string // substring expected on stdout
+		stderr string // substring expected on stderr
+	}{
+		{"no verb", nil, 2, "verbs:", ""},
+		{"help", []string{"--help"}, 0, "distill", ""},
+		{"unknown verb", []string{"frob"}, 2, "", `unknown verb "frob"`},
+		{"dump", []string{"dump", p("base.btf")}, 0, "[1] INT 'int' size=4 bits_offset=0 nr_bits=32 encoding=SIGNED\n[2] STRUCT 'foo' size=8 vlen=1\n\t'a' type_id=1 bits_offset=0\n", ""},
+		{"dump split, flag after file", []string{"dump", p("split.btf"), "--base", p("base.btf")}, 0, "[3] STRUCT 'bar' size=16 vlen=2\n\t'f' type_id=2 bits_offset=0\n", ""},
+		{"dump split without its base", []string{"dump", p("split.btf")}, 2, "", "string section does not start with"},
+		{"check", []string{"check", p("base.btf")}, 0, "round trip byte-identical", ""},
+		{"check junk", []string{"check", p("junk")}, 2, "", "neither raw BTF (magic 0xeb9f), ELF nor xz: bad magic"},
+		{"check missing", []string{"check", p("nope")}, 2, "", "no such file"},
+		{"check two files", []string{"check", p("base.btf"), p("split.btf")}, 2, "", "want exactly one FILE"},
+		{"distill", []string{"distill", "--base", p("base.btf"), "--split", p("split.btf"), "--out-base", p("d.btf"), "--out-split", p("s2.btf")}, 0, "distilled base: 2 types", ""},
+		{"distill without outputs", []string{"distill", "--base", p("base.btf")}, 2, "", "are required"},
+		{"relocate onto the same base", []string{"relocate", "--distilled", p("d.btf"), "--split", p("s2.btf"), "--target", p("base.btf"), "--out", p("r.btf")}, 0, "relocated: 2 distilled types matched", ""},
+		{"relocate onto a grown foo", []string{"relocate", "--distilled", p("d.btf"), "--split", p("s2.btf"), "--target", p("grown.btf")}, 1, "",
+			"distilled type: [2] STRUCT 'foo' size=8 (embedded in a split struct/union: sizes must match)\n  candidate [2] STRUCT 'foo' size=16: refused: embedded: size 16, distilled size 8\n  errno: -EINVAL (-22)"},
+		{"inject", []string{"inject", ko, "--btf", p("s2.btf"), "--btf-base", p("d.btf"), "-o", p("out.ko")}, 0, "and .BTF.base", ""},
+		{"dump the injected module on its .BTF.base", []string{"dump", p("out.ko")}, 0, "[3] STRUCT 'bar' size=16 vlen=2", ""},
+		{"relocate the injected module", []string{"relocate", "--ko", p("out.ko"), "--target", p("base.btf")}, 0, "relocated", ""},
+		{"inject a mismatched pair", []string{"inject", ko, "--btf", p("split.btf"), "--btf-base", p("d.btf"), "-o", p("bad.ko")}, 2, "", "on " + p("d.btf")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := run(tc.args, &env{stdout: &out, stderr: &errb})
+			if code != tc.code || !strings.Contains(out.String(), tc.stdout) || !strings.Contains(errb.String(), tc.stderr) {
+				t.Fatalf("exit %d (want %d)\nstdout:\n%s\nstderr:\n%s\nwant stdout containing %q, stderr containing %q",
+					code, tc.code, out.String(), errb.String(), tc.stdout, tc.stderr)
+			}
+		})
+	}
+	// Nothing half-written is left by a refused inject.
+	if _, err := os.Stat(p("bad.ko")); err == nil {
+		t.Fatal("a refused inject left its output behind")
+	}
+}

@@ -1,0 +1,62 @@
+package btffile
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/btfrecon/btfrecon/harness/btf"
+)
+
+const kmodData = "../kmod/testdata"
+
+func TestLoad(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(kmodData, "btf.bin")) // Debian nls_ascii's .BTF
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		file   string
+		format Format
+		err    error
+	}{
+		{"btf.bin", FormatRaw, nil},
+		{"tiny-x86_64.ko", FormatELF, nil},
+		{"tiny-s390x.ko", FormatELF, nil},
+		{"tiny-x86_64-signed.ko.xz", FormatXZ, nil},
+		{"tiny.c", "", btf.ErrBadMagic},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			f, err := Load(filepath.Join(kmodData, tc.file))
+			if tc.err != nil {
+				if !errors.Is(err, tc.err) {
+					t.Fatalf("error %v, want %v", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Format != tc.format || len(f.BTF) == 0 || f.Base != nil {
+				t.Fatalf("format %q, %d BTF bytes, base %v", f.Format, len(f.BTF), f.Base != nil)
+			}
+			if tc.format == FormatRaw && string(f.BTF) != string(raw) {
+				t.Fatal("raw file not returned as is")
+			}
+		})
+	}
+}
+
+// A module's .BTF is split BTF: decoding it alone must fail with a hint.
+func TestSplitWithoutBaseHint(t *testing.T) {
+	f, err := Load(filepath.Join(kmodData, "tiny-x86_64.ko"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.Spec(nil)
+	if err == nil || !strings.Contains(err.Error(), "give its vmlinux as the base") {
+		t.Fatalf("error %v, want the split-BTF hint", err)
+	}
+}
