@@ -5,7 +5,6 @@
 package corpus
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -121,38 +120,45 @@ func writePack(path string, mods []Module) error {
 }
 
 func readPack(path string) ([]Module, error) {
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	r := bufio.NewReader(f)
-	magic := make([]byte, len(packMagic))
-	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != packMagic {
+	if !bytes.HasPrefix(data, []byte(packMagic)) {
 		return nil, fmt.Errorf("%s: %w: no magic", path, ErrBadPack)
 	}
-	var n [4]byte
-	get := func() ([]byte, error) {
-		if _, err := io.ReadFull(r, n[:]); err != nil {
-			return nil, err
+	p := data[len(packMagic):]
+	// next cuts a length-prefixed field; lengths are checked against what
+	// is left, so a forged one cannot ask for a huge allocation.
+	next := func() ([]byte, bool) {
+		if len(p) < 4 {
+			return nil, false
 		}
-		p := make([]byte, binary.LittleEndian.Uint32(n[:]))
-		_, err := io.ReadFull(r, p)
-		return p, err
-	}
-	if _, err := io.ReadFull(r, n[:]); err != nil {
-		return nil, fmt.Errorf("%s: %w: %w", path, ErrBadPack, err)
-	}
-	count := binary.LittleEndian.Uint32(n[:])
-	mods := make([]Module, 0, min(count, 1<<16))
-	for range count {
-		name, err1 := get()
-		rel, err2 := get()
-		data, err3 := get()
-		if err := errors.Join(err1, err2, err3); err != nil {
-			return nil, fmt.Errorf("%s: %w: %w", path, ErrBadPack, err)
+		n := binary.LittleEndian.Uint32(p)
+		if uint64(n) > uint64(len(p)-4) {
+			return nil, false
 		}
-		mods = append(mods, Module{Name: string(name), Path: string(rel), BTF: data})
+		f := p[4 : 4+n : 4+n]
+		p = p[4+n:]
+		return f, true
+	}
+	if len(p) < 4 {
+		return nil, fmt.Errorf("%s: %w: no count", path, ErrBadPack)
+	}
+	count := binary.LittleEndian.Uint32(p)
+	p = p[4:]
+	var mods []Module
+	for i := range count {
+		name, ok1 := next()
+		rel, ok2 := next()
+		btfData, ok3 := next()
+		if !ok1 || !ok2 || !ok3 {
+			return nil, fmt.Errorf("%s: %w: module %d of %d truncated", path, ErrBadPack, i, count)
+		}
+		mods = append(mods, Module{Name: string(name), Path: string(rel), BTF: btfData})
+	}
+	if len(p) != 0 {
+		return nil, fmt.Errorf("%s: %w: %d bytes after the last module", path, ErrBadPack, len(p))
 	}
 	return mods, nil
 }
