@@ -5,20 +5,27 @@ import (
 	"bytes"
 	"fmt"
 
+	"github.com/btfrecon/btfrecon/harness/btf"
 	"github.com/btfrecon/btfrecon/harness/btffile"
 )
 
-func runDump(e *env, args []string) error {
-	fs := newFlags(e, "dump")
+// loadFileArg parses the arguments of a verb taking one FILE and --base,
+// and decodes that file.
+func loadFileArg(e *env, verb string, args []string) (*btf.Spec, *btffile.File, error) {
+	fs := newFlags(e, verb)
 	base := fs.String("base", "", "BTF the file is split on (default: the module's .BTF.base, else none)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	if len(pos) != 1 {
-		return usageError{"want exactly one FILE"}
+		return nil, nil, usageError{"want exactly one FILE"}
 	}
-	s, _, err := btffile.LoadSpec(pos[0], *base)
+	return btffile.LoadSpec(pos[0], *base)
+}
+
+func runDump(e *env, args []string) error {
+	s, _, err := loadFileArg(e, "dump", args)
 	if err != nil {
 		return err
 	}
@@ -30,16 +37,7 @@ func runDump(e *env, args []string) error {
 }
 
 func runCheck(e *env, args []string) error {
-	fs := newFlags(e, "check")
-	base := fs.String("base", "", "BTF the file is split on (default: the module's .BTF.base, else none)")
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usageError{"want exactly one FILE"}
-	}
-	s, f, err := btffile.LoadSpec(pos[0], *base)
+	s, f, err := loadFileArg(e, "check", args)
 	if err != nil {
 		return err
 	}
