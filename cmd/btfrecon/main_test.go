@@ -62,6 +62,8 @@ func TestCLI(t *testing.T) {
 		{"distill", []string{"distill", "--base", p("base.btf"), "--split", p("split.btf"), "--out-base", p("d.btf"), "--out-split", p("s2.btf")}, 0, "distilled base: 2 types", ""},
 		{"distill without outputs", []string{"distill", "--base", p("base.btf")}, 2, "", "are required"},
 		{"relocate onto the same base", []string{"relocate", "--distilled", p("d.btf"), "--split", p("s2.btf"), "--target", p("base.btf"), "--out", p("r.btf")}, 0, "relocated: 2 distilled types matched", ""},
+		{"relocate with the map", []string{"relocate", "--map", "--distilled", p("d.btf"), "--split", p("s2.btf"), "--target", p("base.btf")}, 0,
+			"[1] INT 'int' size=4 -> [1] INT 'int' size=4\n[2] STRUCT 'foo' size=8 -> [2] STRUCT 'foo' size=8\n", ""},
 		{"relocate onto a grown foo", []string{"relocate", "--distilled", p("d.btf"), "--split", p("s2.btf"), "--target", p("grown.btf")}, 1, "",
 			"distilled type: [2] STRUCT 'foo' size=8 (embedded in a split struct/union: sizes must match)\n  candidate [2] STRUCT 'foo' size=16: refused: embedded: size 16, distilled size 8\n  errno: -EINVAL (-22)"},
 		{"inject", []string{"inject", ko, "--btf", p("s2.btf"), "--btf-base", p("d.btf"), "-o", p("out.ko")}, 0, "and .BTF.base", ""},

@@ -77,6 +77,7 @@ func runRelocate(e *env, args []string) error {
 	koPath := fs.String("ko", "", "a module holding .BTF and .BTF.base (instead of --distilled and --split)")
 	targetPath := fs.String("target", "", "the base to relocate onto: vmlinux BTF of the running kernel (required)")
 	out := fs.String("out", "", "where to write the relocated split, raw BTF (default: none, just the verdict)")
+	showMap := fs.Bool("map", false, "print which target type each distilled type was matched to")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -117,9 +118,16 @@ func runRelocate(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	rel, _, err := recon.Relocate(dist, split, target)
+	rel, idMap, err := recon.Relocate(dist, split, target)
 	if err != nil {
 		return verdict(err)
+	}
+	if *showMap {
+		for id := btf.TypeID(1); id < dist.NumIDs(); id++ {
+			dt, _ := dist.Type(id)
+			tt, _ := target.Type(idMap[id])
+			fmt.Fprintf(e.stdout, "%s -> %s\n", recon.RefOf(dist, dt), recon.RefOf(target, tt))
+		}
 	}
 	raw := rel.Marshal()
 	if *out != "" {

@@ -51,6 +51,9 @@ func (r TypeRef) String() string {
 	return fmt.Sprintf("[%d] %s '%s'", r.ID, r.Kind, name)
 }
 
+// RefOf names type t of s.
+func RefOf(s *btf.Spec, t btf.Type) TypeRef { return ref(s, t) }
+
 func ref(s *btf.Spec, t btf.Type) TypeRef {
 	return TypeRef{ID: t.ID, Kind: t.Kind(), Name: s.Name(t), Size: t.SizeType()}
 }
