@@ -1,0 +1,288 @@
+//go:build vmguest
+
+package gotest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	cbtf "github.com/cilium/ebpf/btf"
+	"golang.org/x/sys/unix"
+
+	"github.com/btfrecon/btfrecon/harness/btf"
+)
+
+// shareDir is where vmtest's vmmount mounts the 9p share.
+func shareDir() string {
+	if d := os.Getenv("BTFRECON_SHARE"); d != "" {
+		return d
+	}
+	return "/mount/9p/" + ShareTag
+}
+
+// TestPlan runs the plan in the shared directory. It fails only when the
+// harness itself cannot work (no plan, no sysfs); what the kernel did with
+// each module is data for the host, not a test verdict.
+func TestPlan(t *testing.T) {
+	if os.Getenv("VMTEST_IN_GUEST") != "1" {
+		t.Skip("runs only inside a btfrecon VM (VMTEST_IN_GUEST=1)")
+	}
+	dir := shareDir()
+	f, err := os.Open(filepath.Join(dir, PlanFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := ReadPlan(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, OutDir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	w, err := newRecorder(filepath.Join(dir, ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.close()
+	klog := openKmsg()
+	defer klog.close()
+
+	boot := Record{Event: "boot", Taint: taint()}
+	var u unix.Utsname
+	if unix.Uname(&u) == nil {
+		boot.Uname = unix.ByteSliceToString(u.Release[:])
+	}
+	vmraw, err := os.ReadFile("/sys/kernel/btf/vmlinux")
+	if err != nil {
+		t.Fatalf("vmlinux BTF: %v", err)
+	}
+	boot.VmlinuxBytes = len(vmraw)
+	if plan.CopyVmlinux {
+		if err := os.WriteFile(filepath.Join(dir, VmlinuxOut), vmraw, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		boot.VmlinuxFile = VmlinuxOut
+	}
+	vmspec, err := btf.Parse(vmraw)
+	if err != nil {
+		t.Fatalf("vmlinux BTF does not parse: %v", err)
+	}
+	cvm, err := cbtf.LoadSpecFromReader(bytes.NewReader(vmraw))
+	if err != nil {
+		t.Fatalf("cilium/ebpf: vmlinux BTF: %v", err)
+	}
+	boot.Kmsg = klog.drain()
+	w.write(boot)
+
+	timeout := time.Duration(plan.StepTimeoutSeconds) * time.Second
+	if timeout <= 0 {
+		timeout = 60 * time.Second
+	}
+	for _, s := range plan.Steps {
+		w.write(Record{Event: "start", Step: s.Name, Module: s.Module})
+		rec, hung := runStep(dir, s, timeout, vmspec, cvm)
+		rec.Kmsg = klog.drain()
+		w.write(rec)
+		if hung {
+			t.Logf("step %s: finit_module did not return within %v; stopping", s.Name, timeout)
+			break
+		}
+	}
+	w.write(Record{Event: "end", Taint: taint(), Kmsg: klog.drain()})
+}
+
+func runStep(dir string, s Step, timeout time.Duration, vmspec *btf.Spec, cvm *cbtf.Spec) (Record, bool) {
+	rec := Record{Event: "done", Step: s.Name, Module: s.Module}
+	start := time.Now()
+
+	errc := make(chan error, 1)
+	go func() { errc <- load(filepath.Join(dir, s.File), s.Flags) }()
+	select {
+	case err := <-errc:
+		switch {
+		case err == nil:
+			rec.Loaded = true
+		case errors.Is(err, unix.EEXIST):
+			rec.Loaded, rec.AlreadyLoaded = true, true
+		default:
+			rec.LoadErr = err.Error()
+			var en unix.Errno
+			if errors.As(err, &en) {
+				rec.Errno = int(en)
+			}
+		}
+	case <-time.After(timeout):
+		rec.Event = "hung"
+		rec.LoadErr = fmt.Sprintf("finit_module still running after %v", timeout)
+		rec.Millis = time.Since(start).Milliseconds()
+		return rec, true
+	}
+
+	if rec.Loaded {
+		raw, err := os.ReadFile("/sys/kernel/btf/" + s.Module)
+		if err == nil {
+			rec.HasBTF = true
+			rec.SysfsBytes = len(raw)
+			rec.SysfsFile = OutFile(s.Name)
+			if err := os.WriteFile(filepath.Join(dir, rec.SysfsFile), raw, 0o644); err != nil {
+				rec.LoadErr = "writing sysfs copy: " + err.Error()
+			}
+			rec.Cilium, rec.CiliumTypes = ciliumCheck(raw, vmspec, cvm)
+		}
+	}
+	if s.Unload && rec.Loaded && !rec.AlreadyLoaded {
+		if err := unix.DeleteModule(s.Module, unix.O_NONBLOCK); err != nil {
+			rec.UnloadErr = err.Error()
+		} else {
+			rec.Unloaded = true
+		}
+	}
+	rec.Millis = time.Since(start).Milliseconds()
+	return rec, false
+}
+
+func load(path string, flags int) error {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	defer unix.Close(fd)
+	return unix.FinitModule(fd, "", flags)
+}
+
+// ciliumCheck parses the module BTF on the running vmlinux with
+// cilium/ebpf and inflates every module type: a semantic check independent
+// of our codec (our codec only gives the type count).
+func ciliumCheck(raw []byte, vmspec *btf.Spec, cvm *cbtf.Spec) (string, int) {
+	split, err := btf.ParseSplit(raw, vmspec)
+	n := 0
+	if err == nil {
+		n = split.NumLocal()
+	}
+	cs, err := cbtf.LoadSplitSpecFromReader(bytes.NewReader(raw), cvm)
+	if err != nil {
+		return "load: " + err.Error(), n
+	}
+	first := cbtf.TypeID(vmspec.NumIDs())
+	for i := range n {
+		if _, err := cs.TypeByID(first + cbtf.TypeID(i)); err != nil {
+			return fmt.Sprintf("type %d: %v", first+cbtf.TypeID(i), err), n
+		}
+	}
+	return "ok", n
+}
+
+func taint() string {
+	b, _ := os.ReadFile("/proc/sys/kernel/tainted")
+	return strings.TrimSpace(string(b))
+}
+
+// recorder appends Records to results.jsonl, one synced line each, so a
+// guest that dies mid-plan still leaves everything before it.
+type recorder struct {
+	mu sync.Mutex
+	f  *os.File
+}
+
+func newRecorder(path string) (*recorder, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	return &recorder{f: f}, nil
+}
+
+func (r *recorder) write(rec Record) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b, err := json.Marshal(rec)
+	if err != nil {
+		b = []byte(fmt.Sprintf(`{"event":"error","load_err":%q}`, err.Error()))
+	}
+	r.f.Write(append(b, '\n'))
+	r.f.Sync()
+}
+
+func (r *recorder) close() { r.f.Close() }
+
+// kmsg reads new kernel log records from /dev/kmsg without blocking; when
+// /dev/kmsg cannot be opened it falls back to the syslog buffer (klogctl),
+// returning only what is new since the last call.
+type kmsg struct {
+	fd   int
+	last string // klogctl fallback: the buffer seen last time
+}
+
+func openKmsg() *kmsg {
+	fd, err := unix.Open("/dev/kmsg", unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &kmsg{fd: -1}
+	}
+	// Keep the boot log too: the boot record gets it (it holds what the
+	// kernel said about vmlinux BTF and the 9p modules).
+	return &kmsg{fd: fd}
+}
+
+func (k *kmsg) close() {
+	if k.fd >= 0 {
+		unix.Close(k.fd)
+	}
+}
+
+func (k *kmsg) drain() []string {
+	if k.fd < 0 {
+		return k.drainSyslog()
+	}
+	var lines []string
+	buf := make([]byte, 8192)
+	for {
+		n, err := unix.Read(k.fd, buf)
+		if errors.Is(err, unix.EPIPE) { // overwritten records: go on
+			continue
+		}
+		if err != nil || n <= 0 {
+			return lines
+		}
+		rec := string(buf[:n])
+		if i := strings.IndexByte(rec, ';'); i >= 0 {
+			rec = rec[i+1:]
+		}
+		// Continuation lines (" KEY=value") are dictionary entries; drop them.
+		if j := strings.Index(rec, "\n"); j >= 0 {
+			rec = rec[:j]
+		}
+		lines = append(lines, rec)
+	}
+}
+
+func (k *kmsg) drainSyslog() []string {
+	const sysActionReadAll, sysActionSizeBuffer = 3, 10
+	size, err := unix.Klogctl(sysActionSizeBuffer, nil)
+	if err != nil || size <= 0 {
+		return nil
+	}
+	buf := make([]byte, size)
+	n, err := unix.Klogctl(sysActionReadAll, buf)
+	if err != nil {
+		return nil
+	}
+	all := string(buf[:n])
+	fresh := strings.TrimPrefix(all, k.last)
+	k.last = all
+	var out []string
+	for _, l := range strings.Split(strings.TrimSpace(fresh), "\n") {
+		if l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}

@@ -1,0 +1,200 @@
+// Package gotest is what runs inside the guest: a Go test (guest_test.go,
+// build tag vmguest) that loads the modules of a Plan, reads
+// /sys/kernel/btf, checks the module BTF with cilium/ebpf, records the kernel
+// log, and writes the raw bytes back into the shared 9p directory. This file
+// holds the protocol between host and guest, shared by both sides.
+//
+// The shared directory (mounted by vmtest's vmmount at /mount/9p/gotestdata)
+// holds:
+//
+//	plan.json            the Plan (host → guest)
+//	mods/...             module files named by Step.File
+//	results.jsonl        one Record per line, appended as the guest goes
+//	                     (a "start" record before each load, so a hang names
+//	                     its step), flushed and synced after each line
+//	out/<step>.btf       /sys/kernel/btf/<module> as the kernel served it
+//	out/vmlinux.btf      /sys/kernel/btf/vmlinux (when Plan.CopyVmlinux)
+package gotest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+)
+
+// Files in the shared directory.
+const (
+	PlanFile    = "plan.json"
+	ResultsFile = "results.jsonl"
+	OutDir      = "out"
+	ModDir      = "mods"
+	VmlinuxOut  = "out/vmlinux.btf"
+	// ShareTag is the 9p tag; vmtest's vmmount mounts it at /mount/9p/<tag>.
+	ShareTag = "gotestdata"
+)
+
+// finit_module flags (include/uapi/linux/module.h).
+const (
+	IgnoreModversions = 1
+	IgnoreVermagic    = 2
+	// ForceFlags is what a cross-release load of a module needs.
+	ForceFlags = IgnoreModversions | IgnoreVermagic
+)
+
+// Plan is the work of one boot.
+type Plan struct {
+	Steps []Step `json:"steps"`
+	// CopyVmlinux asks for /sys/kernel/btf/vmlinux in out/vmlinux.btf.
+	CopyVmlinux bool `json:"copy_vmlinux,omitempty"`
+	// StepTimeoutSeconds bounds one finit_module call as seen from the guest:
+	// past it the guest records a "hung" record and moves on (the stuck
+	// thread stays stuck; the host decides what the boot is worth).
+	StepTimeoutSeconds int `json:"step_timeout_seconds,omitempty"`
+}
+
+// Step loads one module file.
+type Step struct {
+	// Name labels the step and names its output file; unique in a Plan.
+	Name string `json:"name"`
+	// File is the module's path relative to the shared directory.
+	File string `json:"file"`
+	// Module is the name the kernel gives it (/sys/kernel/btf/<Module>).
+	Module string `json:"module"`
+	// Flags are finit_module flags (0 or ForceFlags).
+	Flags int `json:"flags"`
+	// Unload removes the module after its BTF was captured, so that a
+	// later step can load another build of it (before/after rows).
+	Unload bool `json:"unload,omitempty"`
+	// Dep marks a module loaded only because another one needs it.
+	Dep bool `json:"dep,omitempty"`
+}
+
+// Record is one line of results.jsonl.
+type Record struct {
+	Event string `json:"event"` // "boot", "start", "done", "hung", "end"
+	Step  string `json:"step,omitempty"`
+	// Module as the kernel names it.
+	Module string `json:"module,omitempty"`
+
+	Loaded  bool   `json:"loaded,omitempty"`
+	Errno   int    `json:"errno,omitempty"` // positive errno of finit_module, 0 when loaded
+	LoadErr string `json:"load_err,omitempty"`
+	// AlreadyLoaded: EEXIST, the module was there before (a dependency
+	// loaded twice, or built in).
+	AlreadyLoaded bool `json:"already_loaded,omitempty"`
+
+	HasBTF     bool   `json:"has_btf,omitempty"`
+	SysfsBytes int    `json:"sysfs_bytes,omitempty"`
+	SysfsFile  string `json:"sysfs_file,omitempty"` // relative to the shared dir
+	// Cilium is cilium/ebpf's verdict on the module BTF loaded on the
+	// guest's vmlinux BTF: "" when not run, "ok" or the error.
+	Cilium      string `json:"cilium,omitempty"`
+	CiliumTypes int    `json:"cilium_types,omitempty"`
+	Unloaded    bool   `json:"unloaded,omitempty"`
+	UnloadErr   string `json:"unload_err,omitempty"`
+
+	// Kmsg holds the kernel log lines printed during the step (text only).
+	Kmsg []string `json:"kmsg,omitempty"`
+	// Millis is the step's duration in the guest.
+	Millis int64 `json:"ms,omitempty"`
+
+	// Boot records only.
+	Uname        string `json:"uname,omitempty"`
+	VmlinuxBytes int    `json:"vmlinux_bytes,omitempty"`
+	VmlinuxFile  string `json:"vmlinux_file,omitempty"`
+	Taint        string `json:"taint,omitempty"`
+}
+
+// Validate checks a plan before it is written or after it is read.
+func (p *Plan) Validate() error {
+	seen := map[string]bool{}
+	for i, s := range p.Steps {
+		switch {
+		case s.Name == "" || strings.ContainsAny(s.Name, "/\x00") || s.Name == "vmlinux":
+			return fmt.Errorf("plan step %d: bad name %q", i, s.Name)
+		case seen[s.Name]:
+			return fmt.Errorf("plan step %d: duplicate name %q", i, s.Name)
+		case s.File == "" || path.IsAbs(s.File) || strings.HasPrefix(path.Clean(s.File), ".."):
+			return fmt.Errorf("plan step %q: file %q must be relative to the shared dir", s.Name, s.File)
+		case s.Module == "" || strings.ContainsAny(s.Module, "/-"):
+			return fmt.Errorf("plan step %q: bad module name %q", s.Name, s.Module)
+		case s.Flags&^ForceFlags != 0:
+			return fmt.Errorf("plan step %q: unknown finit_module flags %#x", s.Name, s.Flags)
+		}
+		seen[s.Name] = true
+	}
+	return nil
+}
+
+// OutFile is where a step's sysfs bytes go, relative to the shared dir.
+func OutFile(step string) string { return OutDir + "/" + step + ".btf" }
+
+// ReadPlan reads and validates a plan.
+func ReadPlan(r io.Reader) (*Plan, error) {
+	var p Plan
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return nil, fmt.Errorf("plan: %w", err)
+	}
+	return &p, p.Validate()
+}
+
+// ReadRecords parses results.jsonl. A torn last line (the guest died while
+// writing it) is dropped; torn reports whether that happened.
+func ReadRecords(data []byte) (recs []Record, torn bool, err error) {
+	lines := bytes.Split(data, []byte("\n"))
+	for i, b := range lines {
+		b = bytes.TrimSpace(b)
+		if len(b) == 0 {
+			continue
+		}
+		var r Record
+		if err := json.Unmarshal(b, &r); err != nil {
+			if i == len(lines)-1 { // no newline after it: written in part
+				return recs, true, nil
+			}
+			return recs, false, fmt.Errorf("%s line %d: %w", ResultsFile, i+1, err)
+		}
+		recs = append(recs, r)
+	}
+	return recs, false, nil
+}
+
+// Outcome is what the records say about one step.
+type Outcome struct {
+	Step    Step
+	Started bool
+	Done    *Record // nil when the step never finished
+	Hung    bool
+}
+
+// Outcomes pairs plan steps with their records, in plan order.
+func Outcomes(p *Plan, recs []Record) []Outcome {
+	idx := map[string]int{}
+	out := make([]Outcome, len(p.Steps))
+	for i, s := range p.Steps {
+		out[i].Step = s
+		idx[s.Name] = i
+	}
+	for i := range recs {
+		r := &recs[i]
+		j, ok := idx[r.Step]
+		if !ok {
+			continue
+		}
+		switch r.Event {
+		case "start":
+			out[j].Started = true
+		case "done":
+			out[j].Done = r
+		case "hung":
+			out[j].Hung = true
+			out[j].Done = r
+		}
+	}
+	return out
+}

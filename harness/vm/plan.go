@@ -1,0 +1,133 @@
+package vm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/btfrecon/btfrecon/gotest"
+	"github.com/btfrecon/btfrecon/harness/kernels"
+)
+
+// ConsoleFile is the serial console's copy in the share.
+const ConsoleFile = "console.log"
+
+// Boot is one boot that ran a plan.
+type Boot struct {
+	*Result
+	Kernel  *kernels.Kernel
+	Share   string // the shared directory; out/ holds the bytes the guest sent
+	Plan    *gotest.Plan
+	Records []gotest.Record
+	// Torn: the guest died while writing its last record.
+	Torn bool
+	// Start and End are the guest's boot and end records (nil if missing).
+	Start, End *gotest.Record
+	Outcomes   []gotest.Outcome
+	// Prepare is the host time spent before QEMU started (guest test build,
+	// initramfs from the cache or built).
+	PrepareSeconds float64
+}
+
+// Complete reports that the guest ran the whole plan and powered off.
+func (b *Boot) Complete() bool { return b.Verdict == Clean && b.End != nil }
+
+// Stuck returns the step the guest started but never finished, if any.
+func (b *Boot) Stuck() (gotest.Outcome, bool) {
+	for _, o := range b.Outcomes {
+		if o.Started && (o.Done == nil || o.Hung) {
+			return o, true
+		}
+	}
+	return gotest.Outcome{}, false
+}
+
+// ReadFile reads a file the guest wrote into the share.
+func (b *Boot) ReadFile(rel string) ([]byte, error) {
+	return os.ReadFile(filepath.Join(b.Share, rel))
+}
+
+// RunPlan writes plan into share (module files must already be there,
+// named by each Step.File), builds the guest test and the initramfs for k,
+// boots k once, and reads back what the guest recorded. src is the btfrecon
+// source root (see SourceRoot). A guest that crashes or hangs is a Boot
+// with that verdict and whatever records it left, not an error; errors
+// are for the host side.
+func RunPlan(ctx context.Context, k *kernels.Kernel, src, share string, plan *gotest.Plan, progress io.Writer, opts ...Option) (*Boot, error) {
+	if progress == nil {
+		progress = io.Discard
+	}
+	if err := plan.Validate(); err != nil {
+		return nil, err
+	}
+	for _, s := range plan.Steps {
+		if _, err := os.Stat(filepath.Join(share, s.File)); err != nil {
+			return nil, fmt.Errorf("vm: plan step %s: %w", s.Name, err)
+		}
+	}
+	prep := time.Now()
+	pj, err := json.MarshalIndent(plan, "", "\t")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(share, gotest.PlanFile), pj, 0o644); err != nil {
+		return nil, err
+	}
+	for _, stale := range []string{gotest.ResultsFile, gotest.OutDir} {
+		if err := os.RemoveAll(filepath.Join(share, stale)); err != nil {
+			return nil, err
+		}
+	}
+	fmt.Fprintf(progress, "vm: compiling the guest test for %s\n", k.Arch)
+	if err := GuestTest(ctx, src, k.Arch, filepath.Join(share, "tests", "gotest", "gotest.test")); err != nil {
+		return nil, err
+	}
+	initrd, err := BuildInitramfs(ctx, k, src, progress)
+	if err != nil {
+		return nil, err
+	}
+	vmlinuz, err := k.Vmlinuz()
+	if err != nil {
+		return nil, err
+	}
+	b := &Boot{Kernel: k, Share: share, Plan: plan, PrepareSeconds: time.Since(prep).Seconds()}
+	fmt.Fprintf(progress, "vm: booting %s (%d steps)\n", k, len(plan.Steps))
+	all := append([]Option{Arch(k.Arch), Kernel(vmlinuz), Initramfs(initrd), Share(share, gotest.ShareTag)}, opts...)
+	if b.Result, err = Run(ctx, all...); err != nil {
+		return nil, err
+	}
+	// The console stays with the results: a crash's backtrace is in it.
+	if err := os.WriteFile(filepath.Join(share, ConsoleFile), []byte(b.Console), 0o644); err != nil {
+		return nil, err
+	}
+	raw, err := os.ReadFile(filepath.Join(share, gotest.ResultsFile))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	if b.Records, b.Torn, err = gotest.ReadRecords(raw); err != nil {
+		return nil, fmt.Errorf("vm: %s: %w", filepath.Join(share, gotest.ResultsFile), err)
+	}
+	for i := range b.Records {
+		switch b.Records[i].Event {
+		case "boot":
+			b.Start = &b.Records[i]
+		case "end":
+			b.End = &b.Records[i]
+		}
+	}
+	b.Outcomes = gotest.Outcomes(plan, b.Records)
+	fmt.Fprintf(progress, "vm: %s: %s in %.1f s (%s)%s\n", k, b.Verdict, b.Seconds, b.Accel, detail(b.Result))
+	return b, nil
+}
+
+func detail(r *Result) string {
+	if r.Detail == "" {
+		return ""
+	}
+	return ": " + r.Detail
+}
