@@ -22,12 +22,14 @@ test-short:
 include $(sort $(wildcard mk/*.mk))
 
 # --- The README's two commands -------------------------------------------
-# demo: the main job on the default kernels (Debian 6.12.107 -> 6.12.117).
+# demo: the main job on the default kernels (Debian 6.12.107 -> 6.12.117):
+# the VM scenario over every loadable module, then the model's report over
+# the whole distro.
 # test: every tier CI runs: real data, the libbpf oracle, go test (with the
-# real-data and oracle tests required, the whole distro corpus), and the VM
-# scenario once it is wired in (mk/vm.mk adds itself to TEST_EXTRA).
+# real-data and oracle tests required, the whole distro corpus), and one
+# real amd64 VM scenario (TEST_EXTRA; TEST_EXTRA= skips it).
 .PHONY: demo test deps bench
-TEST_EXTRA ?=
+TEST_EXTRA ?= vm-test
 
 deps:
 	$(GO) mod download
@@ -35,7 +37,8 @@ deps:
 btfrecon: deps
 	$(GO) build -o btfrecon ./cmd/btfrecon
 
-demo: btfrecon testdata oracle
+demo: btfrecon testdata vm-deps
+	./btfrecon vm run --build 6.12.107 --run 6.12.117
 	./btfrecon compat --build 6.12.107 --run 6.12.117
 
 test: deps testdata-headers testdata-arm64 oracle
