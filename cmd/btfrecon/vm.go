@@ -168,8 +168,12 @@ func writeTable(w io.Writer, rep *scenario.Report) {
 		}
 	}
 	s := rep.Summary
-	fmt.Fprintf(w, "\n%s %s -> %s: %d modules, %d loaded (%d of %s's build with force flags, %d of %s's build), %d refused; BTF kept %d, dropped %d; %d byte-identical, %d byte differences, %d disagreements\n",
-		s.Arch, s.Build, s.Run, s.Modules, s.Loaded, s.OwnBuild, s.Build, s.OtherBuild, s.Run, s.Refused, s.BTFKept, s.BTFDropped, s.Identical, s.Differences, s.Disagreements)
+	if s.Modules == 0 { // repro: the rows above are the whole story
+		fmt.Fprintln(w)
+	} else {
+		fmt.Fprintf(w, "\n%s %s -> %s: %d modules, %d loaded (%d of %s's build with force flags, %d of %s's build), %d refused; BTF kept %d, dropped %d; %d byte-identical, %d byte differences, %d disagreements\n",
+			s.Arch, s.Build, s.Run, s.Modules, s.Loaded, s.OwnBuild, s.Build, s.OtherBuild, s.Run, s.Refused, s.BTFKept, s.BTFDropped, s.Identical, s.Differences, s.Disagreements)
+	}
 	fmt.Fprintf(w, "boot: %s in %.1f s (accel %s: %s), prepare %.1f s; MODULE_ALLOW_BTF_MISMATCH=%v; share %s\n",
 		s.BootVerdict+detailSuffix(s.BootDetail), s.BootSeconds, s.Accel, s.AccelNote, s.PrepareSeconds, s.AllowMismatch, rep.Share)
 	if len(rep.Skipped) > 0 {
