@@ -112,6 +112,22 @@ func (r *relocator) markEmbedded() error {
 	return nil
 }
 
+// Embedded lists, in id order, the distilled composites that a split
+// composite holds by value: those whose size relocation compares.
+func Embedded(distilled, split *btf.Spec) ([]btf.TypeID, error) {
+	r := &relocator{dist: distilled, split: split, nd: distilled.NumIDs()}
+	if err := r.markEmbedded(); err != nil {
+		return nil, err
+	}
+	var out []btf.TypeID
+	for id, e := range r.embedded {
+		if e {
+			out = append(out, btf.TypeID(id))
+		}
+	}
+	return out, nil
+}
+
 // distEntry is a distilled type in matching order.
 type distEntry struct {
 	id   btf.TypeID

@@ -1,0 +1,74 @@
+package threeway
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/btfrecon/btfrecon/harness/cache"
+	"github.com/btfrecon/btfrecon/harness/oracle"
+)
+
+// ccore finds the C core driver: $BTFRECON_CCORE or the cache's (make ccore).
+func ccore(t *testing.T) string {
+	t.Helper()
+	p := os.Getenv("BTFRECON_CCORE")
+	if p == "" {
+		dir, err := cache.Dir()
+		if err != nil {
+			t.Fatal(err)
+		}
+		p = filepath.Join(dir, "ccore", "btfrecon-ccore")
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("C core not built (make ccore): %v", err)
+	}
+	return p
+}
+
+// TestHandAndGenerated holds the C core against the model (and libbpf,
+// when built) on the hand cases and a few hundred generated ones.
+func TestHandAndGenerated(t *testing.T) {
+	cfg := Config{CCore: ccore(t), Seeds: 8, GenPerSeed: 50, MaxReported: 20, Log: testWriter{t}}
+	if p, err := oracle.Find(); err == nil && os.Getenv("BTFRECON_NO_ORACLE") != "1" {
+		cfg.Libbpf = p
+	}
+	sum, err := Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("inputs %d, disagreements %d (libbpf asked: %v)", sum.Inputs, sum.Disagreements, cfg.Libbpf != "")
+	if sum.Disagreements != 0 {
+		t.Fail()
+	}
+	if sum.ByClass["hand"][0] != len(handCases) {
+		t.Errorf("%d hand inputs ran, want %d", sum.ByClass["hand"][0], len(handCases))
+	}
+}
+
+// TestHandCasesExpectations: every hand case that states an errno gets it
+// from the model (the three-way run then holds the others to the model).
+func TestHandCasesExpectations(t *testing.T) {
+	ins, err := HandInputs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range ins {
+		got := Model(in)
+		if got.Err != nil {
+			t.Errorf("%s: %v", in.Name, got.Err)
+		} else if in.WantErrno != 0 && got.Errno != in.WantErrno {
+			t.Errorf("%s: model %s, want errno %d", in.Name, got, in.WantErrno)
+		} else if in.WantErrno == 0 && got.Errno != 0 && !strings.Contains(in.Name, "no candidate") {
+			t.Errorf("%s: model %s, want success", in.Name, got)
+		}
+	}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
