@@ -27,9 +27,10 @@ include $(sort $(wildcard mk/*.mk))
 # the whole distro.
 # test: every tier CI runs: real data, the libbpf oracle, go test (with the
 # real-data and oracle tests required, the whole distro corpus), and one
-# real amd64 VM scenario (TEST_EXTRA; TEST_EXTRA= skips it).
+# real amd64 VM scenario, the three-way differential (Go model, our C
+# core, libbpf) and the kernel patch check (TEST_EXTRA; TEST_EXTRA= skips them).
 .PHONY: demo test deps bench
-TEST_EXTRA ?= vm-test
+TEST_EXTRA ?= vm-test threeway patch-check
 
 deps:
 	$(GO) mod download
