@@ -7,6 +7,7 @@ import (
 
 	"github.com/btfrecon/btfrecon/harness/btf"
 	"github.com/btfrecon/btfrecon/harness/btffile"
+	"github.com/btfrecon/btfrecon/harness/diff"
 )
 
 // loadFileArg parses the arguments of a verb taking one FILE and --base,
@@ -46,18 +47,9 @@ func runCheck(e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "%s: %s, %s, types %d (ids %d..%d), type bytes %d, string bytes %d\n",
 		f.Path, f.Format, s.Order(), s.NumLocal(), s.FirstID(), s.NumIDs()-1, h.TypeLen, h.StrLen)
 	if !bytes.Equal(out, f.BTF) {
-		at := firstDiff(out, f.BTF)
+		at := diff.FirstDiff(out, f.BTF)
 		return verdictError{fmt.Errorf("%s: round trip differs at byte %#x (%d bytes in, %d out)", f.Path, at, len(f.BTF), len(out))}
 	}
 	fmt.Fprintf(e.stdout, "%s: round trip byte-identical (%d bytes)\n", f.Path, len(out))
 	return nil
-}
-
-func firstDiff(a, b []byte) int {
-	for i := range min(len(a), len(b)) {
-		if a[i] != b[i] {
-			return i
-		}
-	}
-	return min(len(a), len(b))
 }

@@ -60,7 +60,7 @@ func Compare(kernel []byte, model *btf.Spec, target *btf.Spec, idMap []btf.TypeI
 		r.KernelTypes = r.ModelTypes
 		return r
 	}
-	r.FirstDiffAt = firstDiff(kernel, mb)
+	r.FirstDiffAt = FirstDiff(kernel, mb)
 	ks, err := btf.ParseSplit(kernel, target)
 	if err != nil {
 		r.KernelParse = err
@@ -72,7 +72,7 @@ func Compare(kernel []byte, model *btf.Spec, target *btf.Spec, idMap []btf.TypeI
 	}
 	if !bytes.Equal(ks.Strings(), model.Strings()) {
 		r.StringsDiff = fmt.Sprintf("kernel %d bytes, model %d bytes, first difference at string offset %d",
-			len(ks.Strings()), len(model.Strings()), int(model.StrStart())+firstDiff(ks.Strings(), model.Strings()))
+			len(ks.Strings()), len(model.Strings()), int(model.StrStart())+FirstDiff(ks.Strings(), model.Strings()))
 	}
 	n := max(ks.NumLocal(), model.NumLocal())
 	for i := range n {
@@ -149,7 +149,9 @@ func wordsEqual(a, b []uint32) bool {
 	return true
 }
 
-func firstDiff(a, b []byte) int {
+// FirstDiff is the offset of the first byte where a and b differ (the
+// shorter length when one is a prefix of the other).
+func FirstDiff(a, b []byte) int {
 	n := min(len(a), len(b))
 	for i := range n {
 		if a[i] != b[i] {
