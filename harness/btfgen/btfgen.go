@@ -48,15 +48,29 @@ var names = []string{"foo", "bar", "baz", "int", "long", "s", "u", "e", "list_he
 type gen struct {
 	r     *rand.Rand
 	nodes []node
+	names []string // the name pool: the smaller, the more collisions
 }
 
 func (g *gen) pick(s []string) string { return s[g.r.IntN(len(s))] }
 
 func (g *gen) maybeName(p float64) string {
 	if g.r.Float64() < p {
-		return g.pick(names)
+		return g.pick(g.names)
 	}
 	return ""
+}
+
+// namePool returns n names: the fixed ones first (kernel-like collisions
+// such as "int" or "list_head"), then made-up ones.
+func namePool(n int) []string {
+	if n <= len(names) {
+		return names[:max(n, 1)]
+	}
+	pool := append([]string(nil), names...)
+	for i := len(names); i < n; i++ {
+		pool = append(pool, fmt.Sprintf("t%d", i))
+	}
+	return pool
 }
 
 // ref picks a referenced node: any earlier one, or (for pointers) any

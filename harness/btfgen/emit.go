@@ -13,6 +13,9 @@ type Options struct {
 	BaseTypes  int // about this many base types
 	SplitTypes int // about this many split types
 	BigEndian  bool
+	// Names is the size of the name pool (default 10): small pools make
+	// same-name types, and so ambiguous matches, common.
+	Names int
 }
 
 // New generates the case for seed.
@@ -27,7 +30,10 @@ func New(seed uint64, opt Options) (*Case, error) {
 	if opt.BigEndian {
 		bo = binary.BigEndian
 	}
-	g := &gen{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	if opt.Names == 0 {
+		opt.Names = len(names)
+	}
+	g := &gen{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), names: namePool(opt.Names)}
 	for len(g.nodes) < opt.BaseTypes {
 		g.add(opt.BaseTypes, g.r.IntN(6) != 0)
 	}
@@ -79,7 +85,7 @@ func New(seed uint64, opt Options) (*Case, error) {
 		if mut.mutate {
 			what += ": " + g.mutate(&nodes)
 		}
-		tg := &gen{r: g.r, nodes: nodes}
+		tg := &gen{r: g.r, nodes: nodes, names: g.names}
 		for range mut.extra {
 			tg.add(len(tg.nodes)+1, true)
 		}
