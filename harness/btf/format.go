@@ -59,9 +59,9 @@ func (s *Spec) FormatType(w io.Writer, t Type) {
 			e := W[3+3*i:]
 			v := uint64(e[2])<<32 | uint64(e[1])
 			if t.KindFlag() {
-				fmt.Fprintf(w, "\n\t%s val=%d", s.quoted(e[0]), int64(v))
+				fmt.Fprintf(w, "\n\t%s val=%dLL", s.quoted(e[0]), int64(v))
 			} else {
-				fmt.Fprintf(w, "\n\t%s val=%d", s.quoted(e[0]), v)
+				fmt.Fprintf(w, "\n\t%s val=%dULL", s.quoted(e[0]), v)
 			}
 		}
 	case KindFwd:
@@ -88,6 +88,9 @@ func (s *Spec) FormatType(w io.Writer, t Type) {
 		for i := range vlen {
 			v := W[3+3*i:]
 			fmt.Fprintf(w, "\n\ttype_id=%d offset=%d size=%d", v[0], v[1], v[2])
+			if vt, err := s.Type(TypeID(v[0])); err == nil { // bpftool names the entry
+				fmt.Fprintf(w, " (%s %s)", vt.Kind(), s.quoted(vt.NameOff()))
+			}
 		}
 	case KindFloat:
 		fmt.Fprintf(w, " size=%d", W[2])

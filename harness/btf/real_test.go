@@ -3,6 +3,8 @@ package btf_test
 import (
 	"bytes"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 
 	"github.com/btfrecon/btfrecon/harness/btf"
@@ -118,4 +120,63 @@ func BenchmarkMarshalVmlinux(b *testing.B) {
 	for b.Loop() {
 		s.Marshal()
 	}
+}
+
+// TestRealDumpMatchesBpftool: Debian's vmlinux BTF and a large module dump
+// exactly as bpftool prints them.
+func TestRealDumpMatchesBpftool(t *testing.T) {
+	k := realdata.Kernel(t, "6.12.117", "amd64")
+	if _, err := exec.LookPath("bpftool"); err != nil {
+		t.Skip("bpftool not installed (apt-get install bpftool; .ci/run does)")
+	}
+	dir := t.TempDir()
+	raw, err := k.VmlinuxBTF()
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := btf.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	basePath := filepath.Join(dir, "vmlinux.btf")
+	os.WriteFile(basePath, raw, 0o644)
+	mods, err := corpus.Load(k, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var btrfs []byte
+	for _, m := range mods {
+		if m.Name == "btrfs" {
+			btrfs = m.BTF
+		}
+	}
+	modPath := filepath.Join(dir, "btrfs.btf")
+	os.WriteFile(modPath, btrfs, 0o644)
+	split, err := btf.ParseSplit(btrfs, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		spec       *btf.Spec
+		file, base string
+	}{{base, basePath, ""}, {split, modPath, basePath}} {
+		var got bytes.Buffer
+		tc.spec.Dump(&got)
+		out, err := exec.Command("bpftool", append([]string{"btf", "dump", "file", tc.file},
+			append(baseArgs(tc.base), "format", "raw")...)...).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), out) {
+			t.Fatalf("%s: dump differs from bpftool's", tc.file)
+		}
+		t.Logf("%s: %d lines identical to bpftool's", filepath.Base(tc.file), bytes.Count(out, []byte("\n")))
+	}
+}
+
+func baseArgs(base string) []string {
+	if base == "" {
+		return nil
+	}
+	return []string{"-B", base}
 }
