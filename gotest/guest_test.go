@@ -35,6 +35,13 @@ func TestPlan(t *testing.T) {
 	if os.Getenv("VMTEST_IN_GUEST") != "1" {
 		t.Skip("runs only inside a btfrecon VM (VMTEST_IN_GUEST=1)")
 	}
+	testStart := uptime()
+	phases := map[string]int64{}
+	lap := time.Now()
+	phase := func(name string) {
+		phases[name] = time.Since(lap).Milliseconds()
+		lap = time.Now()
+	}
 	dir := shareDir()
 	f, err := os.Open(filepath.Join(dir, PlanFile))
 	if err != nil {
@@ -56,7 +63,8 @@ func TestPlan(t *testing.T) {
 	klog := openKmsg()
 	defer klog.close()
 
-	boot := Record{Event: "boot", Taint: taint()}
+	phase("plan")
+	boot := Record{Event: "boot", Taint: taint(), TestStart: testStart, Phases: phases}
 	var u unix.Utsname
 	if unix.Uname(&u) == nil {
 		boot.Uname = unix.ByteSliceToString(u.Release[:])
@@ -66,6 +74,7 @@ func TestPlan(t *testing.T) {
 		t.Fatalf("vmlinux BTF: %v", err)
 	}
 	boot.VmlinuxBytes = len(vmraw)
+	phase("read_vmlinux")
 	if plan.CopyVmlinux {
 		if err := os.WriteFile(filepath.Join(dir, VmlinuxOut), vmraw, 0o644); err != nil {
 			t.Fatal(err)
@@ -76,10 +85,12 @@ func TestPlan(t *testing.T) {
 	if err != nil {
 		t.Fatalf("vmlinux BTF does not parse: %v", err)
 	}
+	phase("parse_vmlinux")
 	cvm, err := cbtf.LoadSpecFromReader(bytes.NewReader(vmraw))
 	if err != nil {
 		t.Fatalf("cilium/ebpf: vmlinux BTF: %v", err)
 	}
+	phase("cilium_vmlinux")
 	boot.Kmsg = klog.drain()
 	w.write(boot)
 
@@ -181,6 +192,14 @@ func ciliumCheck(raw []byte, vmspec *btf.Spec, cvm *cbtf.Spec) (string, int) {
 	return "ok", n
 }
 
+// uptime is /proc/uptime's first field: seconds since the kernel started.
+func uptime() float64 {
+	b, _ := os.ReadFile("/proc/uptime")
+	var up float64
+	fmt.Sscan(string(b), &up)
+	return up
+}
+
 func taint() string {
 	b, _ := os.ReadFile("/proc/sys/kernel/tainted")
 	return strings.TrimSpace(string(b))
@@ -204,6 +223,7 @@ func newRecorder(path string) (*recorder, error) {
 func (r *recorder) write(rec Record) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	rec.Uptime = uptime()
 	b, err := json.Marshal(rec)
 	if err != nil {
 		b = []byte(fmt.Sprintf(`{"event":"error","load_err":%q}`, err.Error()))

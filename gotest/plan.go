@@ -100,12 +100,21 @@ type Record struct {
 	Kmsg []string `json:"kmsg,omitempty"`
 	// Millis is the step's duration in the guest.
 	Millis int64 `json:"ms,omitempty"`
+	// Uptime is the guest's /proc/uptime (seconds since the kernel started)
+	// when the record was written: with the host's wall time it splits a
+	// boot into kernel start-up, guest set-up and module loading.
+	Uptime float64 `json:"uptime,omitempty"`
 
 	// Boot records only.
 	Uname        string `json:"uname,omitempty"`
 	VmlinuxBytes int    `json:"vmlinux_bytes,omitempty"`
 	VmlinuxFile  string `json:"vmlinux_file,omitempty"`
 	Taint        string `json:"taint,omitempty"`
+	// TestStart is the guest uptime when the guest test began (after the
+	// kernel, u-root's init, the 9p mount and the test binary's start-up);
+	// Phases are the guest test's own set-up steps in milliseconds.
+	TestStart float64          `json:"test_start,omitempty"`
+	Phases    map[string]int64 `json:"phases_ms,omitempty"`
 }
 
 // Validate checks a plan before it is written or after it is read.

@@ -118,7 +118,7 @@ func TestCatalog(t *testing.T) {
 		release, arch string
 		headers       int
 	}{
-		{"6.12.107", "amd64", 3}, {"6.12.117", "amd64", 3}, {"6.12.107", "arm64", 0}, {"6.12.117", "arm64", 0},
+		{"6.12.107", "amd64", 3}, {"6.12.117", "amd64", 3}, {"6.12.107", "arm64", 1}, {"6.12.117", "arm64", 0},
 	} {
 		s, err := Lookup(tc.release, tc.arch)
 		if err != nil {

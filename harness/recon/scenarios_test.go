@@ -109,7 +109,7 @@ var scenarios = []scenario{
 			"[20] STRUCT '(anon)' size=12 vlen=2\n\t'f1' type_id=1 bits_offset=0\n\t'f2' type_id=2 bits_offset=32",
 			"[21] UNION '(anon)' size=4 vlen=1\n\t'f1' type_id=1 bits_offset=0",
 			"[22] ENUM '(anon)' encoding=UNSIGNED size=4 vlen=1\n\t'av1' val=2",
-			"[23] ENUM64 '(anon)' encoding=SIGNED size=8 vlen=1\n\t'v1' val=1025",
+			"[23] ENUM64 '(anon)' encoding=SIGNED size=8 vlen=1\n\t'v1' val=1025LL",
 			"[24] FUNC_PROTO '(anon)' ret_type_id=1 vlen=1\n\t'p1' type_id=1",
 			"[25] ARRAY '(anon)' type_id=1 index_type_id=1 nr_elems=3"),
 		targets: []target{{
@@ -130,7 +130,7 @@ var scenarios = []scenario{
 				"[30] STRUCT '(anon)' size=12 vlen=2\n\t'f1' type_id=1 bits_offset=0\n\t'f2' type_id=3 bits_offset=32",
 				"[31] UNION '(anon)' size=4 vlen=1\n\t'f1' type_id=1 bits_offset=0",
 				"[32] ENUM '(anon)' encoding=UNSIGNED size=4 vlen=1\n\t'av1' val=2",
-				"[33] ENUM64 '(anon)' encoding=SIGNED size=8 vlen=1\n\t'v1' val=1025",
+				"[33] ENUM64 '(anon)' encoding=SIGNED size=8 vlen=1\n\t'v1' val=1025LL",
 				"[34] FUNC_PROTO '(anon)' ret_type_id=1 vlen=1\n\t'p1' type_id=1",
 				"[35] ARRAY '(anon)' type_id=1 index_type_id=1 nr_elems=3"),
 		}, {

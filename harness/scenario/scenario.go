@@ -120,6 +120,11 @@ type Summary struct {
 	AllowMismatch  bool    `json:"module_allow_btf_mismatch"`
 	Uname          string  `json:"uname,omitempty"`
 	Taint          string  `json:"taint,omitempty"`
+
+	// CrashSite is the function an oops stopped in ("" without one).
+	CrashSite string `json:"crash_site,omitempty"`
+	// BootPhases splits BootSeconds (guest uptime stamps vs wall time).
+	BootPhases vm.Phases `json:"boot_phases"`
 }
 
 // Report is a finished scenario.
@@ -268,13 +273,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep.Console = boot.Console
 	s := &rep.Summary
 	s.Accel, s.AccelNote, s.BootVerdict, s.BootDetail = string(boot.Accel), boot.AccelNote, string(boot.Verdict), boot.Detail
-	s.BootSeconds, s.PrepareSeconds = boot.Seconds, boot.PrepareSeconds
+	s.BootSeconds, s.PrepareSeconds, s.CrashSite = boot.Seconds, boot.PrepareSeconds, boot.CrashSite
 	if boot.Start != nil {
 		s.Uname = boot.Start.Uname
 	}
 	if boot.End != nil {
 		s.Taint = boot.End.Taint
 	}
+	s.BootPhases = boot.Phases()
 	for i, oc := range boot.Outcomes {
 		row := judge(steps[i].row, oc, boot, B.vmlinux)
 		rep.Rows = append(rep.Rows, row)

@@ -49,3 +49,16 @@ func TestMachineArgs(t *testing.T) {
 		}
 	}
 }
+
+func TestCrashSite(t *testing.T) {
+	for _, tc := range []struct{ console, want string }{
+		{"[   10.947726] RIP: 0010:btf_relocate_map_distilled_base+0x185/0x7a0\n", "btf_relocate_map_distilled_base"},
+		{"[   12.1] pc : btf_relocate_map_distilled_base+0x1a4/0x6c8\n[   12.1] lr : btf_relocate_map_distilled_base+0x190/0x6c8\n", "btf_relocate_map_distilled_base"},
+		{"pc : foo.cold+0x4/0x8\n", "foo.cold"},
+		{"Welcome to u-root!\nreboot: Power down\n", ""},
+	} {
+		if got := CrashSite(tc.console); got != tc.want {
+			t.Errorf("CrashSite(%q) = %q, want %q", tc.console, got, tc.want)
+		}
+	}
+}

@@ -8,14 +8,23 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"time"
 
 	"github.com/btfrecon/btfrecon/gotest"
 	"github.com/btfrecon/btfrecon/harness/kernels"
 )
 
-// ConsoleFile is the serial console's copy in the share.
-const ConsoleFile = "console.log"
+// ConsoleFile is the serial console's copy in the share; CmdlineFile the
+// QEMU command line that booted it (to rerun a boot by hand).
+const (
+	ConsoleFile = "console.log"
+	// GuestTestFile is the guest test binary as built for the boot (it
+	// boots in the initramfs; the copy stays with the results).
+	GuestTestFile = "gotest.test"
+	CmdlineFile   = "qemu.cmdline"
+)
 
 // Boot is one boot that ran a plan.
 type Boot struct {
@@ -84,25 +93,41 @@ func RunPlan(ctx context.Context, k *kernels.Kernel, src, share string, plan *go
 		}
 	}
 	fmt.Fprintf(progress, "vm: compiling the guest test for %s\n", k.Arch)
-	if err := GuestTest(ctx, src, k.Arch, filepath.Join(share, "tests", "gotest", "gotest.test")); err != nil {
+	guestTest := filepath.Join(share, GuestTestFile)
+	if err := GuestTest(ctx, src, k.Arch, guestTest); err != nil {
 		return nil, err
 	}
-	initrd, err := BuildInitramfs(ctx, k, src, progress)
+	base, err := BuildInitramfs(ctx, k, src, progress)
 	if err != nil {
 		return nil, err
 	}
-	vmlinuz, err := k.Vmlinuz()
+	// The boot's initramfs: the cached base plus the guest test. QEMU reads
+	// it at start-up; it is removed after the boot.
+	tmp, err := os.CreateTemp(filepath.Dir(base), ".boot-*.cpio")
+	if err != nil {
+		return nil, err
+	}
+	tmp.Close()
+	initrd := tmp.Name()
+	defer os.Remove(initrd)
+	if err := WithGuestTest(base, guestTest, initrd); err != nil {
+		return nil, err
+	}
+	vmlinuz, how, err := BootImage(k)
 	if err != nil {
 		return nil, err
 	}
 	b := &Boot{Kernel: k, Share: share, Plan: plan, PrepareSeconds: time.Since(prep).Seconds()}
-	fmt.Fprintf(progress, "vm: booting %s (%d steps)\n", k, len(plan.Steps))
+	fmt.Fprintf(progress, "vm: booting %s from its %s (%d steps)\n", k, how, len(plan.Steps))
 	all := append([]Option{Arch(k.Arch), Kernel(vmlinuz), Initramfs(initrd), Share(share, gotest.ShareTag)}, opts...)
 	if b.Result, err = Run(ctx, all...); err != nil {
 		return nil, err
 	}
 	// The console stays with the results: a crash's backtrace is in it.
 	if err := os.WriteFile(filepath.Join(share, ConsoleFile), []byte(b.Console), 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(share, CmdlineFile), []byte(b.Cmdline+"\n"), 0o644); err != nil {
 		return nil, err
 	}
 	raw, err := os.ReadFile(filepath.Join(share, gotest.ResultsFile))
@@ -123,6 +148,46 @@ func RunPlan(ctx context.Context, k *kernels.Kernel, src, share string, plan *go
 	b.Outcomes = gotest.Outcomes(plan, b.Records)
 	fmt.Fprintf(progress, "vm: %s: %s in %.1f s (%s)%s\n", k, b.Verdict, b.Seconds, b.Accel, detail(b.Result))
 	return b, nil
+}
+
+// Phases splits a boot's wall time with the guest's uptime stamps and the
+// kernel's power-down line: until the guest test started (kernel, u-root
+// init, 9p modules and mount, test binary start-up), the guest test's
+// set-up (plan, vmlinux BTF read and parsed twice), the plan's steps, the
+// way down (test exit, unmount, ACPI power-off), and the wall time off the
+// kernel clock (QEMU and firmware start, kernel decompression, QEMU exit).
+// Zero values where records are missing.
+type Phases struct {
+	ToTest   float64          `json:"to_test_s"`
+	Setup    float64          `json:"setup_s"`
+	Steps    float64          `json:"steps_s"`
+	Shutdown float64          `json:"shutdown_s"`
+	Outside  float64          `json:"outside_s"`
+	Guest    map[string]int64 `json:"guest_ms,omitempty"` // the set-up's parts
+}
+
+var powerDownRe = regexp.MustCompile(`\[\s*([0-9]+\.[0-9]+)\] reboot: Power down`)
+
+// Phases returns the boot's time split (see Phases).
+func (b *Boot) Phases() Phases {
+	var p Phases
+	if b.Start == nil {
+		return p
+	}
+	p.ToTest, p.Guest = b.Start.TestStart, b.Start.Phases
+	p.Setup = b.Start.Uptime - b.Start.TestStart
+	if b.End == nil {
+		return p
+	}
+	p.Steps = b.End.Uptime - b.Start.Uptime
+	down := b.End.Uptime
+	if m := powerDownRe.FindStringSubmatch(b.Console); m != nil {
+		if t, err := strconv.ParseFloat(m[1], 64); err == nil && t >= down {
+			p.Shutdown, down = t-down, t
+		}
+	}
+	p.Outside = b.Seconds - down
+	return p
 }
 
 func detail(r *Result) string {

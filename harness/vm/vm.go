@@ -82,7 +82,9 @@ func Share(dir, tag string) Option { return func(c *config) { c.share, c.shareTa
 // Memory sets the guest memory in MiB.
 func Memory(mb int) Option { return func(c *config) { c.memMB = mb } }
 
-// CPUs sets the number of guest CPUs.
+// CPUs sets the number of guest CPUs (default: 1 under TCG, where a
+// second vCPU costs about a second of bring-up and competes with the host's
+// other work on 2-core machines for no gain in a serial plan; 2 under KVM).
 func CPUs(n int) Option { return func(c *config) { c.cpus = n } }
 
 // Timeout bounds the whole boot; past it the guest is killed and the
@@ -119,15 +121,18 @@ type Result struct {
 	Console   string  // the serial console
 	// Detail is the console line that decided a Panic/Lockup verdict, or
 	// the error for QEMUError/Hang.
-	Detail  string
-	Cmdline string
+	Detail string
+	// CrashSite is the function an oops stopped in ("RIP: ...:<sym>+off/len"
+	// on x86, "pc : <sym>+off/len" on arm64), "" when there was none.
+	CrashSite string
+	Cmdline   string
 }
 
 // OK reports a clean power-off.
 func (r *Result) OK() bool { return r.Verdict == Clean }
 
 func defaults() config {
-	return config{arch: runtime.GOARCH, memMB: 1024, cpus: 2, timeout: 10 * time.Minute, accel: AccelAuto, shareTag: "gotestdata"}
+	return config{arch: runtime.GOARCH, memMB: 1024, timeout: 10 * time.Minute, accel: AccelAuto, shareTag: "gotestdata"}
 }
 
 // Run boots the guest and waits for it to power off, crash or time out.
@@ -331,15 +336,27 @@ func boot(ctx context.Context, c *config, accel Accel) (*Result, error) {
 	werr := v.Wait()
 	r := &Result{Accel: accel, Seconds: time.Since(start).Seconds(), Console: console.String(), Cmdline: v.CmdlineQuoted()}
 	r.Verdict, r.Detail = classify(r.Console, werr, ctx.Err(), time.Since(start) >= c.timeout)
+	r.CrashSite = CrashSite(r.Console)
 	if probeKilled.Load() {
 		r.Verdict, r.Detail = QEMUError, "no user space after "+KVMProbe.String()+" under KVM (guest killed)"
 	}
 	return r, nil
 }
 
-// machineArgs are the QEMU arguments for a machine of arch.
+// machineArgs are the QEMU arguments for a machine of arch. No NIC (the
+// default one costs a PCI device and, on x86, SeaBIOS running iPXE's option
+// ROM) and no VGA: the guest talks over the serial console and 9p only.
 func machineArgs(arch string, accel Accel, memMB, cpus int) []string {
-	a := []string{"-accel", string(accel), "-m", fmt.Sprint(memMB), "-smp", fmt.Sprint(cpus), "-no-reboot"}
+	if cpus <= 0 {
+		cpus = 1
+		if accel == AccelKVM {
+			cpus = 2
+		}
+	}
+	a := []string{"-accel", string(accel), "-m", fmt.Sprint(memMB), "-smp", fmt.Sprint(cpus), "-no-reboot", "-nic", "none"}
+	if arch != "arm64" {
+		a = append(a, "-vga", "none")
+	}
 	if arch == "arm64" {
 		cpu := "max,pauth-impdef=on" // plain max emulates pointer auth slowly (2x boot time)
 		if accel == AccelKVM {
@@ -368,6 +385,17 @@ var (
 	lockupRe = regexp.MustCompile(`(watchdog: BUG: soft lockup.*|watchdog: Watchdog detected hard LOCKUP.*|rcu: INFO: rcu_\w+ (self-)?detected stall.*|INFO: task .* blocked for more than .*)`)
 	oopsRe   = regexp.MustCompile(`(Oops: .*|BUG: .*|general protection fault.*|Unable to handle kernel .*)`)
 )
+
+var crashSiteRe = regexp.MustCompile(`(?m)(?:RIP: [0-9a-f]{4}:|^(?:\[[ 0-9.]+\] )?pc : )([A-Za-z_][\w.]*)\+0x`)
+
+// CrashSite returns the function of the first oops in a console log
+// (x86's "RIP: 0010:sym+0x..", arm64's "pc : sym+0x.."), or "".
+func CrashSite(console string) string {
+	if m := crashSiteRe.FindStringSubmatch(console); m != nil {
+		return m[1]
+	}
+	return ""
+}
 
 // classify turns the console and QEMU's exit into a verdict.
 func classify(console string, waitErr, ctxErr error, timedOut bool) (Verdict, string) {
