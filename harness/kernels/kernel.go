@@ -289,39 +289,51 @@ func ParseConfig(r io.Reader) (map[string]string, error) {
 // absolute include is pointed into it. Built once (atomically), offline; the
 // three packages must be extracted (make testdata-headers), else ErrNotCached.
 func (k *Kernel) BuildDir() (string, error) {
-	root := filepath.Join(k.cacheDir, "kernels", "build-"+k.Release+"-"+k.Arch)
-	hdr, ok := k.Set.Get(vmimages.KindHeaders)
-	if !ok {
-		return "", fmt.Errorf("%s: no headers in %s", k, vmimages.CatalogName)
-	}
-	// The marker names the headers package, so a catalog change rebuilds.
-	find := func(r string) (string, error) {
-		m, _ := filepath.Glob(filepath.Join(r, "usr", "src", "linux-headers-*-"+k.Arch))
-		if len(m) != 1 {
-			return "", fmt.Errorf("%s: want one usr/src/linux-headers-*-%s, found %d", r, k.Arch, len(m))
-		}
-		return m[0], nil
-	}
-	if b, err := os.ReadFile(filepath.Join(root, CompleteMarker)); err == nil && strings.TrimSpace(string(b)) == hdr.SHA256 {
-		return find(root)
-	}
 	pkgs := k.Set.Headers()
 	if len(pkgs) != 3 {
 		return "", fmt.Errorf("%s: %s lists %d of the 3 headers packages", k, vmimages.CatalogName, len(pkgs))
 	}
-	parent := filepath.Dir(root)
-	tmp, err := os.MkdirTemp(parent, ".build-"+k.Release+"-"+k.Arch+"-")
+	return MergeBuildTree(k.cacheDir, "build-"+k.Release+"-"+k.Arch, k.Arch, pkgs)
+}
+
+// MergeBuildTree copies extracted packages into one root under the cache's
+// kernels/ (they reach each other by /usr/src and ../../lib paths) and
+// points the headers Makefile's absolute include into it: a kbuild tree
+// for out-of-tree modules for arch. Done once, atomically; the marker holds
+// the packages' sha256s, so a catalog change rebuilds it.
+func MergeBuildTree(cacheDir, name, arch string, pkgs []vmimages.Entry) (string, error) {
+	parent := filepath.Join(cacheDir, "kernels")
+	root := filepath.Join(parent, name)
+	var sums []string
+	for _, e := range pkgs {
+		sums = append(sums, e.SHA256)
+	}
+	marker := strings.Join(sums, " ") + "\n"
+	find := func(r string) (string, error) {
+		m, _ := filepath.Glob(filepath.Join(r, "usr", "src", "linux-headers-*-"+arch))
+		if len(m) != 1 {
+			return "", fmt.Errorf("%s: want one usr/src/linux-headers-*-%s, found %d", r, arch, len(m))
+		}
+		return m[0], nil
+	}
+	if b, err := os.ReadFile(filepath.Join(root, CompleteMarker)); err == nil && string(b) == marker {
+		return find(root)
+	}
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return "", err
+	}
+	tmp, err := os.MkdirTemp(parent, "."+name+"-")
 	if err != nil {
 		return "", err
 	}
 	defer os.RemoveAll(tmp)
 	for _, e := range pkgs {
-		if !Extracted(k.cacheDir, e) {
-			return "", fmt.Errorf("%s: %s: %w (make testdata-headers)", k, e, ErrNotCached)
+		if !Extracted(cacheDir, e) {
+			return "", fmt.Errorf("%s: %s: %w (make testdata-headers)", name, e, ErrNotCached)
 		}
 		// cp -a keeps the packages' symlinks as they are; they are relative
 		// within the merged root.
-		src := ExtractedDir(k.cacheDir, e) + "/."
+		src := ExtractedDir(cacheDir, e) + "/."
 		if out, err := exec.Command("cp", "-a", src, tmp).CombinedOutput(); err != nil {
 			return "", fmt.Errorf("cp -a %s %s: %w\n%s", src, tmp, err, out)
 		}
@@ -343,7 +355,7 @@ func (k *Kernel) BuildDir() (string, error) {
 	if err := os.WriteFile(mk, []byte(fixed), 0o644); err != nil {
 		return "", err
 	}
-	if err := os.WriteFile(filepath.Join(tmp, CompleteMarker), []byte(hdr.SHA256+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(tmp, CompleteMarker), []byte(marker), 0o644); err != nil {
 		return "", err
 	}
 	if err := os.RemoveAll(root); err != nil {

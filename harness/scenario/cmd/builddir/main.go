@@ -14,14 +14,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
-	"strings"
 
 	"github.com/btfrecon/btfrecon/harness/cache"
 	"github.com/btfrecon/btfrecon/harness/kernels"
@@ -76,74 +72,9 @@ func buildDir(ctx context.Context, release, arch string) (string, error) {
 			return "", err
 		}
 	}
-	root, err := cache.Sub("kernels")
+	dir, err := cache.Dir()
 	if err != nil {
 		return "", err
 	}
-	return merge(root, "build-"+release+"-"+arch+"-cross-"+host, arch, pkgs)
-}
-
-// merge copies the extracted packages into one root (they reach each other
-// by /usr/src and ../../lib paths) and points the headers Makefile's
-// absolute include into it. Done once, atomically; the marker holds the
-// packages' sha256s so a catalog change rebuilds.
-func merge(parent, name, arch string, pkgs []vmimages.Entry) (string, error) {
-	root := filepath.Join(parent, name)
-	var sums []string
-	for _, e := range pkgs {
-		sums = append(sums, e.SHA256)
-	}
-	marker := strings.Join(sums, " ") + "\n"
-	find := func(r string) (string, error) {
-		m, _ := filepath.Glob(filepath.Join(r, "usr", "src", "linux-headers-*-"+arch))
-		if len(m) != 1 {
-			return "", fmt.Errorf("%s: want one usr/src/linux-headers-*-%s, found %d", r, arch, len(m))
-		}
-		return m[0], nil
-	}
-	if b, err := os.ReadFile(filepath.Join(root, kernels.CompleteMarker)); err == nil && string(b) == marker {
-		return find(root)
-	}
-	tmp, err := os.MkdirTemp(parent, "."+name+"-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(tmp)
-	cacheRoot := filepath.Dir(parent)
-	for _, e := range pkgs {
-		if !kernels.Extracted(cacheRoot, e) {
-			return "", fmt.Errorf("%s: %w", e, kernels.ErrNotCached)
-		}
-		src := kernels.ExtractedDir(cacheRoot, e) + "/."
-		if out, err := exec.Command("cp", "-a", src, tmp).CombinedOutput(); err != nil {
-			return "", fmt.Errorf("cp -a %s %s: %w\n%s", src, tmp, err, out)
-		}
-	}
-	os.Remove(filepath.Join(tmp, kernels.CompleteMarker))
-	dir, err := find(tmp)
-	if err != nil {
-		return "", err
-	}
-	mk := filepath.Join(dir, "Makefile")
-	b, err := os.ReadFile(mk)
-	if err != nil {
-		return "", err
-	}
-	fixed := strings.ReplaceAll(string(b), "include /usr/src/", "include "+filepath.Join(root, "usr", "src")+"/")
-	if fixed == string(b) {
-		return "", errors.New(mk + `: no "include /usr/src/" to redirect`)
-	}
-	if err := os.WriteFile(mk, []byte(fixed), 0o644); err != nil {
-		return "", err
-	}
-	if err := os.WriteFile(filepath.Join(tmp, kernels.CompleteMarker), []byte(marker), 0o644); err != nil {
-		return "", err
-	}
-	if err := os.RemoveAll(root); err != nil {
-		return "", err
-	}
-	if err := os.Rename(tmp, root); err != nil {
-		return "", err
-	}
-	return find(root)
+	return kernels.MergeBuildTree(dir, "build-"+release+"-"+arch+"-cross-"+host, arch, pkgs)
 }
