@@ -9,9 +9,13 @@
 #   make mutants      mutate the core, expect the differential to fail each time
 #   make patch-check  git am the series on a fresh 6.1 tree; core identity,
 #                     checkpatch --strict, W=1 and sparse builds of what it touches
-#   make kernel-6.1   build the patched minimal x86_64 6.1 kernel (cached)
-#   make kernel-6.1-boot  boot it under QEMU TCG, load a test module with a
-#                     distilled .BTF.base, compare /sys/kernel/btf/<mod> to the model
+#   make kernel-6.1   build the patched minimal x86_64 6.1 kernel (cached);
+#                     kernel-6.1-other: a second config of it (the other base);
+#                     kernel-6.1-arm64, kernel-6.1-arm64-other: the same, arm64
+#   make kernel-6.1-boot  boot each under QEMU TCG, load the test module built
+#                     against the other one with a distilled .BTF.base, compare
+#                     /sys/kernel/btf/<mod> to the model, call its kfunc, and
+#                     check the negative and hostile cases (kernel-6.1-arm64-boot)
 
 KP_DIR        := kernel-patch
 CCORE_DIR     := $(CACHE)/ccore
@@ -96,24 +100,56 @@ patch-check: kernel-deps
 	@v=$(kver); $(KSCRIPTS)/pristine-tree.sh $(KSRC_TAR) $(KERNEL_DIR)/pristine-$$v && \
 	$(KSCRIPTS)/patch-check.sh $(KERNEL_DIR)/pristine-$$v $(KERNEL_DIR)/check-$$v $(KP_DIR) $(KFRAG)
 
-# Cached by source version, series (patches + series file), config fragment
-# and build script.
-kernel-6.1: kernel-deps
-	@v=$(kver); \
-	key=$$(cat $(KP_DIR)/series/series $(KP_DIR)/series/*.patch $(KFRAG) $(KSCRIPTS)/build-kernel.sh | sha256sum | cut -c1-12); \
-	out=$(KERNEL_DIR)/linux-$$v-$$key; \
-	if [ -f $$out/build/.built ]; then echo "kernel-6.1: cached $$out ($$(cat $$out/build/.built))"; exit 0; fi; \
-	$(KSCRIPTS)/pristine-tree.sh $(KSRC_TAR) $(KERNEL_DIR)/pristine-$$v && \
-	$(KSCRIPTS)/apply-series.sh $(KERNEL_DIR)/pristine-$$v $$out/src $(CURDIR)/$(KP_DIR)/series && \
-	$(KSCRIPTS)/build-kernel.sh $$out/src $$out/build $(CURDIR)/$(KFRAG) > $$out/build.log 2>&1 \
-	  || { tail -30 $$out/build.log; exit 1; }; \
-	cat $$out/build/.built; ln -sfn $$out $(KERNEL_DIR)/linux-6.1-current
+# Four builds of the same source + series (kernel-patch/scripts/kernel.sh;
+# cached by source version, the series' diffs (not their messages), arch,
+# fragments and build script):
+#   kernel-6.1              x86_64, minimal.config (booted by kernel-6.1-boot)
+#   kernel-6.1-other        x86_64, minimal.config + other.config: the real
+#                           other base the test module is built against
+#   kernel-6.1-arm64        arm64, minimal-arm64.config (cross-built)
+#   kernel-6.1-arm64-other  arm64, minimal-arm64.config + other.config
+KVM_DIR  := vmimages/linux-6.1
+kbuild = v=$(kver); $(KSCRIPTS)/kernel.sh $(KERNEL_DIR) $$v $(KSRC_TAR) $(KP_DIR) $(1) $(2) $(3)
 
-# Build the test module against the patched kernel, make the module variants
-# with the model, boot, compare.
-kernel-6.1-boot: kernel-6.1 oracle
-	@k=$(KERNEL_DIR)/linux-6.1-current; case=$$k/vmcase; rm -rf $$case; mkdir -p $$case/mod; \
-	cp $(KP_DIR)/testmod/* $$case/mod/ && \
-	$(MAKE) -s -C $$k/build M=$$case/mod modules && \
-	$(GO) run ./harness/threeway/cmd/vmcase -vmlinux $$k/build/vmlinux -module $$case/mod/btfrecon_test.ko -out $$case && \
-	$(KSCRIPTS)/boot-test.sh $$k/build/arch/x86/boot/bzImage $$case
+.PHONY: kernel-6.1-other kernel-6.1-arm64 kernel-6.1-arm64-other kernel-6.1-arm64-boot kernel-6.1-all
+
+kernel-6.1: kernel-deps
+	@$(call kbuild,linux-6.1-current,x86_64,$(KFRAG))
+
+kernel-6.1-other: kernel-deps
+	@$(call kbuild,linux-6.1-other,x86_64,$(KFRAG) $(KVM_DIR)/other.config)
+
+kernel-6.1-arm64: kernel-deps kernel-arm64-deps
+	@$(call kbuild,linux-6.1-arm64,arm64,$(KVM_DIR)/minimal-arm64.config)
+
+kernel-6.1-arm64-other: kernel-deps kernel-arm64-deps
+	@$(call kbuild,linux-6.1-arm64-other,arm64,$(KVM_DIR)/minimal-arm64.config $(KVM_DIR)/other.config)
+
+# All four, one after the other (a long run: nohup it).
+kernel-6.1-all: kernel-6.1 kernel-6.1-other kernel-6.1-arm64 kernel-6.1-arm64-other
+
+KARM_PKGS := gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm
+.PHONY: kernel-arm64-deps
+kernel-arm64-deps:
+	@missing=; for p in $(KARM_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "kernel: installing$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y --no-install-recommends $$missing || \
+	  { apt-get update && apt-get install -y --no-install-recommends $$missing; } || exit 1; \
+	fi
+
+# The VM scenario, both ways: the test module is built against one of the two
+# x86_64 builds (two configs, two real vmlinux BTFs), distilled by the model,
+# and loaded on the other one; kernel-6.1 (MODULE_ALLOW_BTF_MISMATCH=n) must
+# refuse what cannot be relocated, kernel-6.1-other (=y) load it without BTF
+# and print no per-type message. kernel-6.1-arm64-boot: the same on arm64.
+kernel-6.1-boot: kernel-6.1 kernel-6.1-other oracle
+	GO="$(GO)" $(KSCRIPTS)/scenario.sh x86_64 $(KERNEL_DIR)/linux-6.1-current $(KERNEL_DIR)/linux-6.1-other refuse $(KERNEL_DIR)/vmcase-x86_64
+	GO="$(GO)" $(KSCRIPTS)/scenario.sh x86_64 $(KERNEL_DIR)/linux-6.1-other $(KERNEL_DIR)/linux-6.1-current allow $(KERNEL_DIR)/vmcase-x86_64-other
+
+kernel-6.1-arm64-boot: kernel-6.1-arm64 kernel-6.1-arm64-other oracle
+	GO="$(GO)" $(KSCRIPTS)/scenario.sh arm64 $(KERNEL_DIR)/linux-6.1-arm64 $(KERNEL_DIR)/linux-6.1-arm64-other refuse $(KERNEL_DIR)/vmcase-arm64
+	GO="$(GO)" $(KSCRIPTS)/scenario.sh arm64 $(KERNEL_DIR)/linux-6.1-arm64-other $(KERNEL_DIR)/linux-6.1-arm64 allow $(KERNEL_DIR)/vmcase-arm64-other

@@ -3,7 +3,15 @@
  * Test module for the distilled-base BTF series: its BTF refers to kernel
  * types by value (an embedded list_head and spinlock, whose sizes must
  * match) and by pointer (task_struct), so relocation has to map all three.
+ *
+ * It also registers a kfunc for BPF_PROG_TYPE_SYSCALL programs. Its id in
+ * the module's .BTF_ids is in the numbering of the BTF the module was given
+ * (the distilled base and split), so a BPF program can only call it if the
+ * kernel remapped that id when it relocated the module's BTF.
  */
+#include <linux/bpf.h>
+#include <linux/btf.h>
+#include <linux/btf_ids.h>
 #include <linux/list.h>
 #include <linux/module.h>
 #include <linux/sched.h>
@@ -19,11 +27,35 @@ struct btfrecon_test {
 struct btfrecon_test btfrecon_test_obj;
 EXPORT_SYMBOL_GPL(btfrecon_test_obj);
 
+__diag_push();
+__diag_ignore_all("-Wmissing-prototypes",
+		  "kfuncs are global functions without a prototype");
+
+noinline int btfrecon_test_kfunc(int x)
+{
+	return x + 0x600d;
+}
+
+__diag_pop();
+
+BTF_SET8_START(btfrecon_test_kfunc_ids)
+BTF_ID_FLAGS(func, btfrecon_test_kfunc)
+BTF_SET8_END(btfrecon_test_kfunc_ids)
+
+static const struct btf_kfunc_id_set btfrecon_test_kfunc_set = {
+	.owner = THIS_MODULE,
+	.set = &btfrecon_test_kfunc_ids,
+};
+
 static int __init btfrecon_test_init(void)
 {
+	int err;
+
 	INIT_LIST_HEAD(&btfrecon_test_obj.node);
 	spin_lock_init(&btfrecon_test_obj.lock);
-	pr_info("btfrecon_test: loaded\n");
+	err = register_btf_kfunc_id_set(BPF_PROG_TYPE_SYSCALL,
+					&btfrecon_test_kfunc_set);
+	pr_info("btfrecon_test: loaded, kfunc set registered: %d\n", err);
 	return 0;
 }
 
