@@ -10,6 +10,7 @@ import (
 	"github.com/btfrecon/btfrecon/harness/btf"
 	"github.com/btfrecon/btfrecon/harness/corpus"
 	"github.com/btfrecon/btfrecon/harness/internal/realdata"
+	"github.com/btfrecon/btfrecon/harness/kernels"
 	cbtf "github.com/cilium/ebpf/btf"
 )
 
@@ -22,15 +23,7 @@ var realKernels = []struct{ release, arch string }{
 func TestRealRoundTrip(t *testing.T) {
 	for _, rk := range realKernels {
 		t.Run(rk.release+"-"+rk.arch, func(t *testing.T) {
-			k := realdata.Kernel(t, rk.release, rk.arch)
-			raw, err := k.VmlinuxBTF()
-			if err != nil {
-				t.Fatal(err)
-			}
-			base, err := btf.Parse(raw)
-			if err != nil {
-				t.Fatal(err)
-			}
+			k, raw, base := realVmlinux(t, rk.release, rk.arch)
 			if !bytes.Equal(base.Marshal(), raw) {
 				t.Fatal("vmlinux BTF round trip differs")
 			}
@@ -56,15 +49,7 @@ func TestRealRoundTrip(t *testing.T) {
 // TestRealCilium holds our decoding of real vmlinux and module BTF against
 // cilium/ebpf's: kind, name, size and members of every type, per id.
 func TestRealCilium(t *testing.T) {
-	k := realdata.Kernel(t, "6.12.117", "amd64")
-	raw, err := k.VmlinuxBTF()
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, err := btf.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
+	k, raw, base := realVmlinux(t, "6.12.117", "amd64")
 	cbase, err := cbtf.LoadSpecFromReader(bytes.NewReader(raw))
 	if err != nil {
 		t.Fatal(err)
@@ -90,11 +75,7 @@ func TestRealCilium(t *testing.T) {
 
 // BenchmarkParseVmlinux decodes Debian 6.12.117's vmlinux BTF.
 func BenchmarkParseVmlinux(b *testing.B) {
-	k := realdata.Kernel(b, "6.12.117", "amd64")
-	raw, err := k.VmlinuxBTF()
-	if err != nil {
-		b.Fatal(err)
-	}
+	_, raw, _ := realVmlinux(b, "6.12.117", "amd64")
 	b.SetBytes(int64(len(raw)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -106,15 +87,7 @@ func BenchmarkParseVmlinux(b *testing.B) {
 
 // BenchmarkMarshalVmlinux encodes it back.
 func BenchmarkMarshalVmlinux(b *testing.B) {
-	k := realdata.Kernel(b, "6.12.117", "amd64")
-	raw, err := k.VmlinuxBTF()
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, err := btf.Parse(raw)
-	if err != nil {
-		b.Fatal(err)
-	}
+	_, raw, s := realVmlinux(b, "6.12.117", "amd64")
 	b.SetBytes(int64(len(raw)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -125,19 +98,11 @@ func BenchmarkMarshalVmlinux(b *testing.B) {
 // TestRealDumpMatchesBpftool: Debian's vmlinux BTF and a large module dump
 // exactly as bpftool prints them.
 func TestRealDumpMatchesBpftool(t *testing.T) {
-	k := realdata.Kernel(t, "6.12.117", "amd64")
+	k, raw, base := realVmlinux(t, "6.12.117", "amd64")
 	if _, err := exec.LookPath("bpftool"); err != nil {
 		t.Skip("bpftool not installed (apt-get install bpftool; .ci/run does)")
 	}
 	dir := t.TempDir()
-	raw, err := k.VmlinuxBTF()
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, err := btf.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
 	basePath := filepath.Join(dir, "vmlinux.btf")
 	os.WriteFile(basePath, raw, 0o644)
 	mods, err := corpus.Load(k, os.Stderr)
@@ -179,4 +144,20 @@ func baseArgs(base string) []string {
 		return nil
 	}
 	return []string{"-B", base}
+}
+
+// realVmlinux returns a cached Debian kernel, its vmlinux BTF and its
+// decoding (the test skips when the data is not cached).
+func realVmlinux(tb testing.TB, release, arch string) (*kernels.Kernel, []byte, *btf.Spec) {
+	tb.Helper()
+	k := realdata.Kernel(tb, release, arch)
+	raw, err := k.VmlinuxBTF()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s, err := btf.Parse(raw)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return k, raw, s
 }
