@@ -18,6 +18,22 @@ vet:
 test-short:
 	$(GO) test ./...
 
+# apt_need,WHO,PACKAGES installs the Debian packages that are missing (as
+# root; apt-get update only when the plain install fails). Every fragment's
+# *-deps target calls it.
+define apt_need
+	@missing=; for p in $(2); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "$(1): installing$$missing"; \
+	  [ "$$(id -u)" = 0 ] || { echo "$(1): need root to apt-get install$$missing" >&2; exit 1; }; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y --no-install-recommends $$missing || \
+	  { apt-get update && apt-get install -y --no-install-recommends $$missing; } || exit 1; \
+	fi
+endef
+
 # Fragments per concern (testdata, oracle, vm, kernel patch) live in mk/.
 include $(sort $(wildcard mk/*.mk))
 

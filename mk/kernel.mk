@@ -83,15 +83,7 @@ KAPT_PKGS  := $(KSRC_PKG) dwarves sparse python3-ply python3-git bc bison flex l
 .PHONY: kernel-deps patch-check kernel-6.1 kernel-6.1-boot
 
 kernel-deps:
-	@missing=; for p in $(KAPT_PKGS); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  echo "kernel: installing$$missing"; \
-	  export DEBIAN_FRONTEND=noninteractive; \
-	  apt-get install -y --no-install-recommends $$missing || \
-	  { apt-get update && apt-get install -y --no-install-recommends $$missing; } || exit 1; \
-	fi
+	$(call apt_need,kernel,$(KAPT_PKGS))
 
 # The pristine tree is a git repository, one per source package version.
 kver = $$(dpkg-query -W -f='$${Version}' $(KSRC_PKG) | tr '~:' '__')
@@ -131,15 +123,7 @@ kernel-6.1-all: kernel-6.1 kernel-6.1-other kernel-6.1-arm64 kernel-6.1-arm64-ot
 KARM_PKGS := gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm
 .PHONY: kernel-arm64-deps
 kernel-arm64-deps:
-	@missing=; for p in $(KARM_PKGS); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  echo "kernel: installing$$missing"; \
-	  export DEBIAN_FRONTEND=noninteractive; \
-	  apt-get install -y --no-install-recommends $$missing || \
-	  { apt-get update && apt-get install -y --no-install-recommends $$missing; } || exit 1; \
-	fi
+	$(call apt_need,kernel,$(KARM_PKGS))
 
 # The VM scenario, both ways: the test module is built against one of the two
 # x86_64 builds (two configs, two real vmlinux BTFs), distilled by the model,

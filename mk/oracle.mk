@@ -30,17 +30,8 @@ oracle: oracle-deps
 	$(MAKE) --no-print-directory oracle-build ORACLE_VER="$$v"
 
 oracle-deps:
-	@missing=; for p in $(ORACLE_APT_PKGS); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  echo "oracle: installing$$missing"; \
-	  [ "$$(id -u)" = 0 ] || { echo "oracle: need root to apt-get install$$missing" >&2; exit 1; }; \
-	  export DEBIAN_FRONTEND=noninteractive; \
-	  apt-get install -y --no-install-recommends $$missing || \
-	  { apt-get update && apt-get install -y --no-install-recommends $$missing; } || exit 1; \
-	fi; \
-	test -f $(ORACLE_TAR) || { echo "oracle: $(ORACLE_TAR) missing after installing $(ORACLE_PKG)" >&2; exit 1; }
+	$(call apt_need,oracle,$(ORACLE_APT_PKGS))
+	@test -f $(ORACLE_TAR) || { echo "oracle: $(ORACLE_TAR) missing after installing $(ORACLE_PKG)" >&2; exit 1; }
 
 ifdef ORACLE_VER
 ORACLE_SRC   := $(ORACLE_DIR)/src-$(ORACLE_VER)

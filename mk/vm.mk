@@ -33,24 +33,11 @@ VM_FLAGS       ?=
 
 .PHONY: vm-deps vm-deps-arm64 vm-test vm-all vm-full vm-arm64 vm-cycle vm-hostile vm-testmodule vm-bench vm-bin
 
-define vm_apt
-	@missing=; for p in $(1); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  echo "vm: installing$$missing"; \
-	  [ "$$(id -u)" = 0 ] || { echo "vm: need root to apt-get install$$missing" >&2; exit 1; }; \
-	  export DEBIAN_FRONTEND=noninteractive; \
-	  apt-get install -y --no-install-recommends $$missing || \
-	  { apt-get update && apt-get install -y --no-install-recommends $$missing; } || exit 1; \
-	fi
-endef
-
 vm-deps:
-	$(call vm_apt,$(VM_APT_PKGS))
+	$(call apt_need,vm,$(VM_APT_PKGS))
 
 vm-deps-arm64:
-	$(call vm_apt,$(VM_APT_ARM64))
+	$(call apt_need,vm,$(VM_APT_ARM64))
 
 vm-bin:
 	@mkdir -p $(dir $(BTFRECON_BIN)) $(VM_REPORTS)
@@ -114,7 +101,7 @@ TM_CROSS_amd64 :=
 TM_CROSS_arm64 := ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
 .PHONY: testmodule-build testmodule-deps-arm64
 testmodule-deps-arm64:
-	$(call vm_apt,gcc-aarch64-linux-gnu)
+	$(call apt_need,vm,gcc-aarch64-linux-gnu)
 
 testmodule-build: $(if $(filter arm64,$(TM_ARCH)),testmodule-deps-arm64)
 	@dir=$$($(GO) run ./harness/scenario/cmd/builddir -release $(TM_RELEASE) -arch $(TM_ARCH)) && \
