@@ -66,5 +66,5 @@ test: deps testdata-headers testdata-arm64 oracle
 
 # Model vs libbpf on the same real inputs, one run, ratios printed.
 bench: testdata oracle
-	$(GO) run ./harness/bench -n 30
+	$(GO) run ./cmd/bench -n 30
 	$(GO) test -run '^$$' -bench . -benchtime 1s ./harness/btf ./harness/recon

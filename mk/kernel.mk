@@ -48,13 +48,13 @@ ccore-test: ccore
 # Last line: "inputs N, disagreements M".
 THREEWAY_FLAGS ?=
 threeway: ccore oracle
-	$(GO) run ./harness/threeway/cmd/threeway -ccore $(CCORE_BIN) $(THREEWAY_FLAGS)
+	$(GO) run ./cmd/threeway -ccore $(CCORE_BIN) $(THREEWAY_FLAGS)
 
 # Mutation testing: each mutant of the core must be caught by the
 # differential (generated cases, plus a corpus sample). Last line "killed K/T".
 MUTANTS_FLAGS ?= -corpus-step 16
 mutants: oracle
-	$(GO) run ./harness/threeway/cmd/mutants -core $(CCORE_SRC) \
+	$(GO) run ./cmd/mutants -core $(CCORE_SRC) \
 	  -cc "$(CCORE_CC) $(CCORE_CFLAGS) $(CCORE_CPPFLAGS)" -driver $(CCORE_DRIVER) \
 	  -workdir $(CCORE_DIR)/mutants $(MUTANTS_FLAGS)
 
@@ -68,7 +68,7 @@ $(CCORE_FUZZ_BIN): $(CCORE_SRC) $(KP_DIR)/userspace/fuzz.c $(CCORE_HDRS)
 
 ccore-fuzz: $(CCORE_FUZZ_BIN)
 	@mkdir -p $(CCORE_DIR)/fuzz-corpus
-	$(GO) run ./harness/threeway/cmd/fuzzseeds -out $(CCORE_DIR)/fuzz-corpus
+	$(GO) run ./cmd/fuzzseeds -out $(CCORE_DIR)/fuzz-corpus
 	$(CCORE_FUZZ_BIN) -max_total_time=$(CCORE_FUZZ_SECONDS) -max_len=65536 -timeout=10 \
 	  -artifact_prefix=$(CCORE_DIR)/ $(CCORE_DIR)/fuzz-corpus
 

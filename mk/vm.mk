@@ -104,7 +104,7 @@ testmodule-deps-arm64:
 	$(call apt_need,vm,gcc-aarch64-linux-gnu)
 
 testmodule-build: $(if $(filter arm64,$(TM_ARCH)),testmodule-deps-arm64)
-	@dir=$$($(GO) run ./harness/scenario/cmd/builddir -release $(TM_RELEASE) -arch $(TM_ARCH)) && \
+	@dir=$$($(GO) run ./cmd/builddir -release $(TM_RELEASE) -arch $(TM_ARCH)) && \
 	out=$(CACHE)/testmodule/$(TM_RELEASE)-$(TM_ARCH) && rm -rf $$out && mkdir -p $$out && \
 	cp testmodule/btfrecon_test.c testmodule/Kbuild $$out/ && \
 	$(MAKE) -C $$dir M=$$out $(TM_CROSS_$(TM_ARCH)) modules && ls -l $$out/btfrecon_test.ko

@@ -2,7 +2,7 @@
 # boot-test.sh ARCH IMAGE CASEDIR MODE KFUNC_CALL BUSYBOX: boot the patched
 # kernel IMAGE (x86_64 bzImage or arm64 Image) under QEMU (TCG) with a busybox
 # initramfs that loads each module variant of CASEDIR (made by
-# harness/threeway/cmd/vmcase, listed in CASEDIR/cases.txt), compares
+# cmd/vmcase, listed in CASEDIR/cases.txt), compares
 # /sys/kernel/btf/btfrecon_test with the model's relocation, and calls the
 # module's kfunc from a BPF program (KFUNC_CALL, a static binary).
 #

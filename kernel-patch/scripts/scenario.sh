@@ -32,7 +32,7 @@ else
 		rm -rf "$tmp"
 	fi
 fi
-$go run ./harness/threeway/cmd/vmcase -run-vmlinux "$run/build/vmlinux" \
+$go run ./cmd/vmcase -run-vmlinux "$run/build/vmlinux" \
 	-build-vmlinux "$build/build/vmlinux" -module "$case/mod/btfrecon_test.ko" \
 	-objcopy "$objcopy" -out "$case"
 "$kp/scripts/boot-test.sh" "$arch" "$image" "$case" "$mode" "$case/kfunc_call" "$busybox"

@@ -1,7 +1,7 @@
 // Command builddir prints the kbuild directory of a catalog kernel (its
 // headers fetched and merged on first use), for building our test module:
 //
-//	make -C $(go run ./harness/scenario/cmd/builddir -release 6.12.107) M=$PWD modules
+//	make -C $(go run ./cmd/builddir -release 6.12.107) M=$PWD modules
 //
 // With -arch arm64 on an amd64 host it assembles a cross-build tree: the
 // catalog's linux-headers-<release>-arm64 (the arm64 part: .config,
