@@ -7,8 +7,10 @@
 #   make ccore-fuzz   libFuzzer + ASan/UBSan on the core (CCORE_FUZZ_SECONDS)
 #   make threeway     Go model vs C core vs libbpf: corpus + generated cases
 #   make mutants      mutate the core, expect the differential to fail each time
-#   make patch-check  git am the series on a fresh 6.1 tree; core identity,
-#                     checkpatch --strict, W=1 and sparse builds of what it touches
+#   make series       regenerate series/0001 from core/ (and series-src/)
+#   make patch-check  series/0001 up to date; git am the series on a fresh 6.1
+#                     tree; core identity, checkpatch --strict, W=1 and sparse
+#                     builds of what it touches
 #   make kernel-6.1   build the patched minimal x86_64 6.1 kernel (cached);
 #                     kernel-6.1-other: a second config of it (the other base);
 #                     kernel-6.1-arm64, kernel-6.1-arm64-other: the same, arm64
@@ -88,7 +90,17 @@ kernel-deps:
 # The pristine tree is a git repository, one per source package version.
 kver = $$(dpkg-query -W -f='$${Version}' $(KSRC_PKG) | tr '~:' '__')
 
-patch-check: kernel-deps
+# series/0001 is generated: the core files as they are, with the commit
+# message and build hunks from series-src/ (cmd/mkseries). make series
+# rewrites it; patch-check first refuses a stale one.
+.PHONY: series series-check
+series:
+	$(GO) run ./cmd/mkseries -kp $(KP_DIR)
+
+series-check:
+	@$(GO) run ./cmd/mkseries -kp $(KP_DIR) -check
+
+patch-check: series-check kernel-deps
 	@v=$(kver); $(KSCRIPTS)/pristine-tree.sh $(KSRC_TAR) $(KERNEL_DIR)/pristine-$$v && \
 	$(KSCRIPTS)/patch-check.sh $(KERNEL_DIR)/pristine-$$v $(KERNEL_DIR)/check-$$v $(KP_DIR) $(KFRAG)
 

@@ -17,7 +17,7 @@ for f in btf_reconcile.c btf_reconcile.h; do
 	if cmp -s "$tree/kernel/bpf/$f" "$kp/core/$f"; then
 		echo "kernel/bpf/$f == kernel-patch/core/$f"
 	else
-		echo "FAIL: kernel/bpf/$f differs from kernel-patch/core/$f (regenerate the series)"; fail=1
+		echo "FAIL: kernel/bpf/$f differs from kernel-patch/core/$f (run make series)"; fail=1
 	fi
 done
 
