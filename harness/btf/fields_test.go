@@ -37,3 +37,45 @@ func TestFields(t *testing.T) {
 		}
 	}
 }
+
+// Field names in decoding errors, word by word (see TestFields for the
+// layouts).
+func TestFieldName(t *testing.T) {
+	for _, tc := range []struct {
+		kind Kind
+		w    int
+		want string
+	}{
+		{KindInt, 0, "name_off"},
+		{KindInt, 2, "word 2"},
+		{KindPtr, 2, "type"},
+		{KindFwd, 2, "type"},
+		{KindTypedef, 2, "type"},
+		{KindTypeTag, 2, "type"},
+		{KindFunc, 2, "type"},
+		{KindVar, 2, "type"},
+		{KindVar, 3, "word 3"},
+		{KindDeclTag, 2, "type"},
+		{KindArray, 2, "word 2"},
+		{KindArray, 3, "elem type"},
+		{KindArray, 4, "index_type"},
+		{KindArray, 5, "word 5"},
+		{KindStruct, 3, "member 0 name_off"},
+		{KindStruct, 4, "member 0 type"},
+		{KindStruct, 5, "word 5"},
+		{KindUnion, 7, "member 1 type"},
+		{KindFuncProto, 2, "return type"},
+		{KindFuncProto, 3, "param 0 name_off"},
+		{KindFuncProto, 6, "param 1 type"},
+		{KindDatasec, 3, "var_secinfo 0 type"},
+		{KindDatasec, 6, "var_secinfo 1 type"},
+		{KindDatasec, 7, "word 7"},
+		{KindEnum, 5, "enumerator 1 name_off"},
+		{KindEnum, 6, "word 6"},
+		{KindEnum64, 6, "enumerator 1 name_off"},
+	} {
+		if got := FieldName(tc.kind, tc.w); got != tc.want {
+			t.Errorf("%s word %d: %q, want %q", tc.kind, tc.w, got, tc.want)
+		}
+	}
+}

@@ -145,13 +145,14 @@ func (s *Spec) checkRefs(at int) error {
 		off := at + 4*int(s.offs[i])
 		for _, f := range t.StringFields(fields[:0]) {
 			if v := t.W[f]; v >= strEnd && v != 0 {
-				return errType(ErrStringRange, t.ID, off+4*f, "string offset %d, strings end at %d", v, strEnd)
+				return errType(ErrStringRange, t.ID, off+4*f, "%s %s: string offset %d, strings end at %d",
+					t.Kind(), FieldName(t.Kind(), f), v, strEnd)
 			}
 		}
 		for _, f := range t.IDFields(fields[:0]) {
 			if t.W[f] >= idEnd {
 				return errType(ErrTypeIDRange, t.ID, off+4*f,
-					"%s refers to type [%d], ids end at %d", t.Kind(), t.W[f], idEnd)
+					"%s %s refers to type [%d], ids end at %d", t.Kind(), FieldName(t.Kind(), f), t.W[f], idEnd)
 			}
 		}
 	}

@@ -174,10 +174,10 @@ func TestMalformed(t *testing.T) {
 		{"kind 0", put(typeAt+4, 0), "btf: type [1] at offset 0x1c: kind 0: unknown kind"},
 		{"info bits outside mask", put(typeAt+4, 1<<24|1<<30), "btf: type [1] at offset 0x1c: info 0x41000000 has bits outside 0x9f00ffff set: bad info word"},
 		{"vlen past end", put(struct6+4, MakeInfo(KindStruct, 200, true)), "btf: type [6] at offset 0x68: STRUCT with vlen 200 needs 2412 bytes, 316 left in the type section: truncated"},
-		{"name offset out of range", put(typeAt, 5000), "btf: type [1] at offset 0x18: string offset 5000, strings end at 74: string offset out of range"},
-		{"member name out of range", put(struct6+12+12, 74), "btf: type [6] at offset 0x80: string offset 74, strings end at 74: string offset out of range"},
-		{"type id out of range", put(struct6+12+4, 22), "btf: type [6] at offset 0x78: STRUCT refers to type [22], ids end at 22: type id out of range"},
-		{"array index out of range", put(typeAt+16+16+12+16, 99), "btf: type [4] at offset 0x54: ARRAY refers to type [99], ids end at 22: type id out of range"},
+		{"name offset out of range", put(typeAt, 5000), "btf: type [1] at offset 0x18: INT name_off: string offset 5000, strings end at 74: string offset out of range"},
+		{"member name out of range", put(struct6+12+12, 74), "btf: type [6] at offset 0x80: STRUCT member 1 name_off: string offset 74, strings end at 74: string offset out of range"},
+		{"type id out of range", put(struct6+12+4, 22), "btf: type [6] at offset 0x78: STRUCT member 0 type refers to type [22], ids end at 22: type id out of range"},
+		{"array index out of range", put(typeAt+16+16+12+16, 99), "btf: type [4] at offset 0x54: ARRAY index_type refers to type [99], ids end at 22: type id out of range"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := Parse(tc.in)
@@ -202,8 +202,8 @@ func TestSplitMalformed(t *testing.T) {
 		build func(b *Builder)
 		want  string
 	}{
-		{"id past split", func(b *Builder) { b.Ptr(23) }, "btf: type [22] at offset 0x20: PTR refers to type [23], ids end at 23: type id out of range"},
-		{"string past split", func(b *Builder) { b.Add(200, MakeInfo(KindPtr, 0, false), 1) }, "btf: type [22] at offset 0x18: string offset 200, strings end at 74: string offset out of range"},
+		{"id past split", func(b *Builder) { b.Ptr(23) }, "btf: type [22] at offset 0x20: PTR type refers to type [23], ids end at 23: type id out of range"},
+		{"string past split", func(b *Builder) { b.Add(200, MakeInfo(KindPtr, 0, false), 1) }, "btf: type [22] at offset 0x18: PTR name_off: string offset 200, strings end at 74: string offset out of range"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := NewBuilder(binary.LittleEndian, base)
