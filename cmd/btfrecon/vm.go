@@ -4,17 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"runtime"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/btfrecon/btfrecon/gotest"
-	"github.com/btfrecon/btfrecon/harness/btf"
-	"github.com/btfrecon/btfrecon/harness/kernels"
+	"github.com/btfrecon/btfrecon/harness/cases"
 	"github.com/btfrecon/btfrecon/harness/scenario"
 	"github.com/btfrecon/btfrecon/harness/vm"
 )
@@ -71,80 +68,65 @@ func runVMRun(e *env, args []string) error {
 	modules := fs.String("modules", "all-loadable", "comma-separated module names, or all-loadable")
 	limit := fs.Int("limit", 0, "at most this many selected modules (dependencies come on top); 0: all")
 	extra := fs.Bool("negative", true, "add the before/after and negative rows")
-	hostile := fs.Bool("hostile", false, "add the hostile .BTF.base rows (they may crash the guest: give them their own boot)")
+	hostile := fs.Bool("hostile", false, "add the hostile rows (they may crash the guest: give them their own boot)")
 	testmod := fs.String("testmodule", "", "our test module (.ko built against --build, without .BTF.base) to add")
-	cycle := fs.Bool("cycle", false, "boot only the typedef-cycle row (a split typedef loop under a struct member)")
+	cycle := fs.Bool("cycle", false, "boot only the rows that need a boot of their own (the typedef-cycle row)")
 	work := fs.String("work", "", "directory shared with the guest (default: a new one under the cache)")
-	expect := fs.String("expect", "", "judge the report by a recorded expectation instead of \"every row agrees\": hostile (the known 6.12.117 oops row crashes at its recorded site, every other hostile row is refused without a crash) or cycle (the kernel drops the BTF with \"Max chain length or cycle detected\", the model refuses)")
+	expect := fs.String("expect", "", "judge the report by the case catalog's recorded kernel outcomes instead of \"every row agrees\": "+
+		"hostile (a recorded oops row crashes at its recorded site, every other hostile row is refused without a crash) or "+
+		"cycle (the kernel drops the BTF with its recorded message, the model refuses)")
 	if _, err := parseInterleaved(fs, args); err != nil {
 		return err
 	}
 	if f.arch != "amd64" && f.arch != "arm64" {
 		return usageError{"--arch must be amd64 or arm64"}
 	}
-	var judge func(*scenario.Report) error
-	switch *expect {
-	case "":
-	case "hostile":
-		judge = scenario.ExpectHostile
-	case "cycle":
-		judge = scenario.ExpectCycle
-	default:
+	if *expect != "" && *expect != "hostile" && *expect != "cycle" {
 		return usageError{"--expect must be hostile or cycle"}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
 	o := scenario.Options{Arch: f.arch, Build: *build, Run: *run, Limit: *limit, Work: *work,
 		Progress: e.stderr, VM: f.vmOptions(e)}
 	if *modules != "all-loadable" {
 		o.Modules = strings.Split(*modules, ",")
 	}
-	if !*cycle {
-		o.BeforeAfter, o.Negatives, o.Hostile = *extra, *extra, *hostile
+	switch {
+	case *cycle:
+		// The Alone rows only, built from one leaf module of A.
+		if o.Modules == nil {
+			o.Modules = []string{"nls_utf8"}
+		}
+		o.Cases = cases.Select(true, cases.Hostile)
+		o.VM = append(o.VM, vm.Timeout(min(f.timeout, 5*time.Minute)))
+	case *extra && *hostile:
+		o.Cases = cases.Select(false, cases.Stale, cases.Negative, cases.Hostile)
+	case *extra:
+		o.Cases = cases.Select(false, cases.Stale, cases.Negative)
+	case *hostile:
+		o.Cases = cases.Select(false, cases.Hostile)
 	}
-	if *testmod != "" || *cycle {
-		a, err := kernels.Open(*build, f.arch)
-		if err != nil {
-			return err
-		}
-		raw, err := a.VmlinuxBTF()
-		if err != nil {
-			return err
-		}
-		abtf, err := btf.Parse(raw)
-		if err != nil {
-			return err
-		}
-		if *testmod != "" {
-			o.Extra = append(o.Extra, scenario.ExtraModule{Role: "testmodule", Path: *testmod, BuildBTF: abtf, Flags: gotest.ForceFlags})
-		}
-		if *cycle {
-			// The cycle row alone: one leaf module of A, loaded with force.
-			mod := "nls_utf8"
-			if o.Modules != nil {
-				mod = o.Modules[0]
-			}
-			p, err := a.Module(mod)
-			if err != nil {
-				return err
-			}
-			o.Modules = []string{}
-			o.Extra = append(o.Extra, scenario.ExtraModule{Role: "cycle", Path: p, BuildBTF: abtf, Flags: gotest.ForceFlags, Mutate: scenario.Cycle})
-			o.VM = append(o.VM, vm.Timeout(min(f.timeout, 5*time.Minute)))
-		}
+	if *testmod != "" {
+		o.Extra = append(o.Extra, scenario.ExtraModule{Role: scenario.RoleTestModule, Path: *testmod, Distill: true, Flags: gotest.ForceFlags})
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
 	rep, err := scenario.Run(ctx, o)
 	if err != nil {
 		return err
 	}
-	if judge == nil {
+	if *expect == "" {
 		return report(e, rep, f.jsonOut)
 	}
+	var want []cases.Case
+	for _, c := range o.Cases {
+		if c.Class == cases.Hostile {
+			want = append(want, c)
+		}
+	}
 	report(e, rep, f.jsonOut) // its "disagreement" verdict is replaced by the expectation's
-	if err := judge(rep); err != nil {
+	if err := scenario.Expect(rep, want); err != nil {
 		return verdictError{err}
 	}
-	fmt.Fprintf(e.stderr, "vm run: %s expectations met (boot %s%s, crash site %q)\n", *expect, rep.Summary.BootVerdict, detailSuffix(rep.Summary.BootDetail), rep.Summary.CrashSite)
+	fmt.Fprintf(e.stderr, "vm run: %s expectations met (boot %s, crash site %q)\n", *expect, rep.Summary.BootVerdict, rep.Summary.CrashSite)
 	return nil
 }
 
@@ -156,66 +138,13 @@ func report(e *env, rep *scenario.Report, jsonOut bool) error {
 			return err
 		}
 	} else {
-		writeTable(e.stdout, rep)
+		rep.WriteText(e.stdout)
 	}
 	if rep.Disagree() {
 		return verdictError{fmt.Errorf("%d disagreements, %d byte differences, boot %s %s",
 			rep.Summary.Disagreements, rep.Summary.Differences, rep.Summary.BootVerdict, rep.Summary.BootDetail)}
 	}
 	return nil
-}
-
-func writeTable(w io.Writer, rep *scenario.Report) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "MODULE\tROLE\tCODE\tPREDICTED\tKERNEL\tBYTES\tVERDICT")
-	for _, r := range rep.Rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", r.Module, r.Role, r.Code, r.Predicted, short(r.Kernel, 40), r.SysfsBytes, r.Verdict)
-	}
-	tw.Flush()
-	for _, r := range rep.Rows {
-		if r.Role != "module" && r.Role != "dep" && (r.Edit != "" || len(r.Kmsg) > 0) {
-			fmt.Fprintf(w, "\n%s %s: %s\n", r.Role, r.Module, r.Edit)
-			if r.ModelWhy != "" {
-				fmt.Fprintf(w, "  model: %s\n", r.ModelWhy)
-			}
-			for _, l := range r.Kmsg {
-				fmt.Fprintf(w, "  kernel: %s\n", l)
-			}
-		}
-		if r.Diff != "" {
-			fmt.Fprintf(w, "\n%s", r.Diff)
-		}
-	}
-	s := rep.Summary
-	if s.Modules == 0 { // repro: the rows above are the whole story
-		fmt.Fprintln(w)
-	} else {
-		fmt.Fprintf(w, "\n%s %s -> %s: %d modules, %d loaded (%d of %s's build with force flags, %d of %s's build), %d refused; BTF kept %d, dropped %d; %d byte-identical, %d byte differences, %d disagreements\n",
-			s.Arch, s.Build, s.Run, s.Modules, s.Loaded, s.OwnBuild, s.Build, s.OtherBuild, s.Run, s.Refused, s.BTFKept, s.BTFDropped, s.Identical, s.Differences, s.Disagreements)
-	}
-	fmt.Fprintf(w, "boot: %s in %.1f s (accel %s: %s), prepare %.1f s; MODULE_ALLOW_BTF_MISMATCH=%v; share %s\n",
-		s.BootVerdict+detailSuffix(s.BootDetail), s.BootSeconds, s.Accel, s.AccelNote, s.PrepareSeconds, s.AllowMismatch, rep.Share)
-	if p := s.BootPhases; p.ToTest > 0 {
-		fmt.Fprintf(w, "boot phases: %.1f s kernel clock to the guest test (kernel, init, 9p, test binary), %.1f s guest set-up %v, %.1f s steps, %.1f s shutdown, %.1f s off the kernel clock (QEMU, firmware, decompression)\n",
-			p.ToTest, p.Setup, p.Guest, p.Steps, p.Shutdown, p.Outside)
-	}
-	if len(rep.Skipped) > 0 {
-		fmt.Fprintf(w, "skipped %d modules (first: %s)\n", len(rep.Skipped), rep.Skipped[0])
-	}
-}
-
-func detailSuffix(d string) string {
-	if d == "" {
-		return ""
-	}
-	return " (" + d + ")"
-}
-
-func short(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n-3] + "..."
 }
 
 // runRepro loads a user's module on a catalog kernel and reports.
@@ -242,14 +171,14 @@ func runRepro(e *env, args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	rep, err := scenario.Run(ctx, scenario.Options{Arch: f.arch, Build: *run, Run: *run, Modules: []string{},
-		Extra:    []scenario.ExtraModule{{Role: "repro", Path: pos[0], Flags: flags}},
+		Extra:    []scenario.ExtraModule{{Role: scenario.RoleRepro, Path: pos[0], Flags: flags}},
 		Progress: e.stderr, VM: f.vmOptions(e)})
 	if err != nil {
 		return err
 	}
 	if !f.jsonOut {
 		for _, r := range rep.Rows {
-			fmt.Fprintf(e.stdout, "module %s on %s: kernel: %s; model: %s %s\n", r.Module, *run, r.Kernel, r.Predicted, r.ModelWhy)
+			fmt.Fprintf(e.stdout, "module %s on %s: kernel: %s %s; model: %s %s\n", r.Module, *run, r.Kernel, r.LoadErr, r.Predicted, r.ModelWhy)
 			for _, l := range r.Kmsg {
 				fmt.Fprintf(e.stdout, "  kernel log: %s\n", l)
 			}

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/btfrecon/btfrecon/harness/btf"
 	"github.com/btfrecon/btfrecon/harness/cache"
 	"github.com/btfrecon/btfrecon/vmimages"
 )
@@ -136,6 +137,29 @@ func (k *Kernel) VmlinuxBTF() ([]byte, error) {
 		return nil, err
 	}
 	return b, nil
+}
+
+// Vmlinux returns the vmlinux BTF decoded, and its raw bytes.
+func (k *Kernel) Vmlinux() (*btf.Spec, []byte, error) {
+	raw, err := k.VmlinuxBTF()
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := btf.Parse(raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s vmlinux BTF: %w", k, err)
+	}
+	return s, raw, nil
+}
+
+// OpenOrFetch opens a cached kernel, fetching its image package first when
+// the cache does not hold it.
+func OpenOrFetch(ctx context.Context, release, arch string, progress io.Writer) (*Kernel, error) {
+	k, err := Open(release, arch)
+	if errors.Is(err, ErrNotCached) {
+		k, err = (&Fetcher{Progress: progress}).Get(ctx, release, arch, false)
+	}
+	return k, err
 }
 
 // VmlinuzBTF extracts the BTF from vmlinuz, bypassing the cache file.

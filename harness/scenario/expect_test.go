@@ -1,78 +1,60 @@
 package scenario
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
-	"github.com/btfrecon/btfrecon/harness/recon"
+	"github.com/btfrecon/btfrecon/harness/btf"
+	"github.com/btfrecon/btfrecon/harness/cases"
+	"github.com/btfrecon/btfrecon/harness/load"
+	"github.com/btfrecon/btfrecon/harness/vm"
 )
 
-func hostileReport(run string, oopsRow Row, verdict, site string) *Report {
-	r := &Report{Summary: Summary{Arch: "amd64", Build: "6.12.107", Run: run, BootVerdict: verdict, CrashSite: site}}
-	for _, k := range HostileKinds[:4] {
-		r.Rows = append(r.Rows, Row{Role: k, Predicted: NoBTF, Kernel: "no-btf", Agree: true})
+func TestExpect(t *testing.T) {
+	oops, _ := cases.ByLabel("hostile:split-id-out-of-range")
+	trunc, _ := cases.ByLabel("hostile:truncated")
+	cycle, _ := cases.ByLabel("hostile:typedef-cycle")
+	refusedRow := func(c *cases.Case) Row {
+		return Row{Role: c.Label(), kase: c, Kernel: KernelNoBTF, Predicted: load.NoBTF, Agree: true}
 	}
-	oopsRow.Role, oopsRow.Predicted = HostileOops, NoBTF
-	r.Rows = append(r.Rows, oopsRow, Row{Role: "module", Kernel: "not-run"})
-	return r
-}
-
-func TestExpectHostile(t *testing.T) {
-	const site = "btf_relocate_map_distilled_base"
-	for _, tc := range []struct {
-		name string
-		r    *Report
-		want string // "" = met
+	tests := []struct {
+		name    string
+		run     string
+		rows    []Row
+		want    []cases.Case
+		verdict vm.Verdict
+		site    string
+		fail    string // "" when the expectation holds
 	}{
-		{"known oops", hostileReport("6.12.117", Row{Kernel: "hung"}, "panic", site), ""},
-		{"oops elsewhere", hostileReport("6.12.117", Row{Kernel: "hung"}, "panic", "other_fn"), "recorded oops"},
-		{"117 fixed", hostileReport("6.12.117", Row{Kernel: "no-btf", Agree: true}, "clean", ""), "expected the recorded oops"},
-		{"other kernel refuses", hostileReport("6.12.107", Row{Kernel: "no-btf", Agree: true}, "clean", ""), ""},
-		{"other kernel oopses", hostileReport("6.12.107", Row{Kernel: "hung"}, "panic", site), "hung"},
-	} {
+		{"recorded oops", "6.12.117", []Row{refusedRow(&trunc), {Role: oops.Label(), kase: &oops, Kernel: KernelHung, Predicted: load.NoBTF}},
+			[]cases.Case{trunc, oops}, vm.Panic, cases.OopsSite, ""},
+		{"oops at another site", "6.12.117", []Row{{Role: oops.Label(), kase: &oops, Kernel: KernelHung, Predicted: load.NoBTF}},
+			[]cases.Case{oops}, vm.Panic, "elsewhere", "expected the recorded oops"},
+		{"no oops recorded on another kernel", "6.12.200", []Row{{Role: oops.Label(), kase: &oops, Kernel: KernelHung, Predicted: load.NoBTF}},
+			[]cases.Case{oops}, vm.Panic, cases.OopsSite, "hung"},
+		{"refused cleanly where no oops is recorded", "6.12.200", []Row{refusedRow(&oops)}, []cases.Case{oops}, vm.Clean, "", ""},
+		{"a case without its row", "6.12.200", nil, []cases.Case{trunc}, vm.Clean, "", "no row"},
+		{"recorded message present", "6.12.117",
+			[]Row{func() Row { r := refusedRow(&cycle); r.Kmsg = []string{"BPF: " + cases.CycleMessage}; return r }()},
+			[]cases.Case{cycle}, vm.Clean, "", ""},
+		{"recorded message missing", "6.12.117", []Row{refusedRow(&cycle)}, []cases.Case{cycle}, vm.Clean, "", "kernel log lacks"},
+		{"model accepts a hostile row", "6.12.200", []Row{{Role: trunc.Label(), kase: &trunc, Kernel: KernelNoBTF, Predicted: load.KeepsBTF}},
+			[]cases.Case{trunc}, vm.Clean, "", "the model accepts it"},
+	}
+	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := ExpectHostile(tc.r)
+			r := &Report{Rows: tc.rows, Summary: Summary{Run: tc.run, Arch: "amd64", BootVerdict: string(tc.verdict), CrashSite: tc.site}}
+			err := Expect(r, tc.want)
 			switch {
-			case tc.want == "" && err != nil:
-				t.Fatalf("unexpected: %v", err)
-			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
-				t.Fatalf("got %v, want an error with %q", err, tc.want)
+			case tc.fail == "" && err != nil:
+				t.Fatalf("unexpected failure: %v", err)
+			case tc.fail != "" && (err == nil || !strings.Contains(err.Error(), tc.fail)):
+				t.Fatalf("got %v, want a failure saying %q", err, tc.fail)
 			}
 		})
 	}
-	r := hostileReport("6.12.117", Row{Kernel: "hung"}, "panic", site)
-	r.Rows[1].Kernel, r.Rows[1].Agree = "btf", false
-	if err := ExpectHostile(r); err == nil || !strings.Contains(err.Error(), "hostile:truncated") {
-		t.Fatalf("a hostile row the kernel kept: %v", err)
-	}
-	r.Rows = r.Rows[2:]
-	if err := ExpectHostile(r); err == nil || !strings.Contains(err.Error(), "no row") {
-		t.Fatalf("missing rows: %v", err)
-	}
-}
-
-func TestExpectCycle(t *testing.T) {
-	ok := func() *Report {
-		return &Report{Summary: Summary{BootVerdict: "clean"}, Rows: []Row{{Role: "cycle", Predicted: NoBTF,
-			ModelWhy: "relocate: typedef [5] x: " + recon.ErrCycle.Error() + " (-ELOOP)", Kernel: "no-btf",
-			Kmsg: []string{"BPF: " + CycleMessage, "Kernel module BTF mismatch detected"}}}}
-	}
-	if err := ExpectCycle(ok()); err != nil {
-		t.Fatal(err)
-	}
-	r := ok()
-	r.Rows[0].Kmsg = nil
-	if err := ExpectCycle(r); err == nil {
-		t.Fatal("no kernel message: want an error")
-	}
-	r = ok()
-	r.Summary.BootVerdict, r.Rows[0].Kernel = "lockup", "hung"
-	if err := ExpectCycle(r); err == nil || !strings.Contains(err.Error(), "lockup") {
-		t.Fatalf("lockup: %v", err)
-	}
-	r = ok()
-	r.Rows[0].Predicted = KeepsBTF
-	if err := ExpectCycle(r); err == nil {
-		t.Fatal("model accepts: want an error")
+	if !errors.Is(oops.Model, btf.ErrTypeIDRange) {
+		t.Fatal("catalog: split-id-out-of-range expects a type id range refusal")
 	}
 }

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"github.com/btfrecon/btfrecon/harness/kmod"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -55,7 +56,7 @@ func SelectLoadable(paths []string) []string {
 		if !underAny(rel, Loadable) {
 			continue
 		}
-		name := ModName(filepath.Base(p))
+		name := kmod.ModName(filepath.Base(p))
 		if _, bad := NotLoadable[name]; bad || hasAnyPrefix(name, notLoadablePrefixes) {
 			continue
 		}

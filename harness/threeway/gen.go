@@ -345,3 +345,7 @@ func hostileSplit(r *rand.Rand, d, s *btf.Spec) []byte {
 	t.W[f] = 1 + uint32(r.IntN(int(d.StrEnd()-2)))
 	return c.Marshal()
 }
+
+func m(name string, id btf.TypeID, off uint32) btf.Member {
+	return btf.Member{Name: name, Type: id, Offset: off}
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/btfrecon/btfrecon/harness/btf"
 	"github.com/btfrecon/btfrecon/harness/kernels"
 )
 
@@ -50,11 +51,18 @@ func Headers(t testing.TB, release, arch string) *kernels.Kernel {
 // VmlinuxBTF returns the raw vmlinux BTF of a cached kernel.
 func VmlinuxBTF(t testing.TB, release, arch string) []byte {
 	t.Helper()
-	b, err := Kernel(t, release, arch).VmlinuxBTF()
+	_, raw := Vmlinux(t, release, arch)
+	return raw
+}
+
+// Vmlinux returns the vmlinux BTF of a cached kernel, decoded and raw.
+func Vmlinux(t testing.TB, release, arch string) (*btf.Spec, []byte) {
+	t.Helper()
+	s, raw, err := Kernel(t, release, arch).Vmlinux()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return b
+	return s, raw
 }
 
 func missing(t testing.TB, detail string) {

@@ -1,0 +1,135 @@
+package scenario
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/btfrecon/btfrecon/gotest"
+	"github.com/btfrecon/btfrecon/harness/btf"
+	"github.com/btfrecon/btfrecon/harness/cases"
+	"github.com/btfrecon/btfrecon/harness/diff"
+	"github.com/btfrecon/btfrecon/harness/load"
+	"github.com/btfrecon/btfrecon/harness/vm"
+)
+
+// sysfs reads a file the guest copied into the share.
+type sysfs interface {
+	ReadFile(name string) ([]byte, error)
+}
+
+// kernelOutcome classifies what the guest recorded for one step.
+func kernelOutcome(oc gotest.Outcome) KernelOutcome {
+	d := oc.Done
+	switch {
+	case !oc.Started:
+		return KernelNotRun
+	case d == nil || oc.Hung:
+		return KernelHung
+	case d.AlreadyLoaded:
+		return KernelAlready
+	case !d.Loaded:
+		return KernelRefused
+	case d.HasBTF:
+		return KernelBTF
+	}
+	return KernelNoBTF
+}
+
+// judge compares the kernel's outcome for one step with the prediction
+// (and, for a case row, the model's reason with the catalog's).
+func judge(row Row, oc gotest.Outcome, boot *vm.Boot, share sysfs, target *btf.Spec) Row {
+	row.Kernel = kernelOutcome(oc)
+	d := oc.Done
+	if d != nil {
+		row.Kmsg, row.Millis, row.Cilium, row.SysfsBytes, row.LoadErr = btfLines(d.Kmsg), d.Millis, d.Cilium, d.SysfsBytes, d.LoadErr
+		if row.Role != RoleModule && row.Role != RoleDep {
+			row.Kmsg = notTaint(d.Kmsg) // the case rows keep every line
+		}
+	}
+	p := row.pred
+	switch row.Kernel {
+	case KernelNotRun:
+		row.Verdict = "not run: the boot ended before it (" + string(boot.Verdict) + ")"
+		return row
+	case KernelHung:
+		row.Verdict = fmt.Sprintf("guest stuck in this load: boot %s %s", boot.Verdict, boot.Detail)
+		return row
+	case KernelAlready:
+		row.Verdict = "not judged: the module was already loaded"
+		return row
+	case KernelRefused:
+		row.Agree = p.Outcome == load.LoadRefused
+		row.Verdict = "load failed (" + row.LoadErr + ")"
+		if row.Agree {
+			row.Verdict = "agree: load refused"
+		}
+	case KernelNoBTF:
+		row.Agree = p.Outcome == load.NoBTF
+		row.Verdict = "agree: loaded, no BTF"
+		if !row.Agree {
+			row.Verdict = "DISAGREE: kernel dropped the BTF, the model relocates it"
+		}
+	case KernelBTF:
+		row = compareBTF(row, share, d.SysfsFile, target)
+	}
+	if k := row.kase; k != nil {
+		switch {
+		case k.Class == cases.Stale:
+			// The problem shown: informational.
+			row.Agree, row.Verdict = true, "before (no .BTF.base): "+string(row.Kernel)
+		case row.Agree && !errors.Is(p.Reason, k.Model):
+			row.Agree = false
+			row.Verdict = fmt.Sprintf("DISAGREE: the model refuses for another reason than the catalog's (%v)", k.Model)
+		}
+	}
+	return row
+}
+
+// compareBTF judges a row whose module kept its BTF: sysfs against the
+// model's relocation, byte for byte.
+func compareBTF(row Row, share sysfs, file string, target *btf.Spec) Row {
+	p := row.pred
+	if p.Outcome != load.KeepsBTF {
+		row.Verdict = "DISAGREE: kernel kept BTF the model refuses"
+		return row
+	}
+	raw, err := share.ReadFile(file)
+	if err != nil {
+		row.Verdict = "sysfs copy missing: " + err.Error()
+		return row
+	}
+	r := diff.Compare(raw, p.Model, target, p.IDMap, p.ND)
+	row.ModelBytes, row.Identical, row.Agree = r.ModelBytes, r.Identical, r.Identical
+	if r.Identical {
+		row.Verdict = "identical"
+		return row
+	}
+	row.Verdict = fmt.Sprintf("DIFFERENT at byte %d", r.FirstDiffAt)
+	var b strings.Builder
+	r.Write(&b, row.Module)
+	row.Diff = b.String()
+	return row
+}
+
+// btfLines keeps the kernel log lines about BTF.
+func btfLines(lines []string) []string {
+	var out []string
+	for _, l := range lines {
+		if strings.Contains(l, "BTF") || strings.Contains(l, "btf") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// notTaint drops the lines every unsigned or forced load prints.
+func notTaint(lines []string) []string {
+	var out []string
+	for _, l := range lines {
+		if !strings.Contains(l, "taints kernel") && !strings.Contains(l, "module verification failed") {
+			out = append(out, l)
+		}
+	}
+	return out
+}

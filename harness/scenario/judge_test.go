@@ -1,0 +1,130 @@
+package scenario
+
+import (
+	"bytes"
+	"encoding/binary"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/btfrecon/btfrecon/gotest"
+	"github.com/btfrecon/btfrecon/harness/btf"
+	"github.com/btfrecon/btfrecon/harness/cases"
+	"github.com/btfrecon/btfrecon/harness/load"
+	"github.com/btfrecon/btfrecon/harness/recon"
+	"github.com/btfrecon/btfrecon/harness/vm"
+)
+
+// share is a guest share held in memory.
+type share map[string][]byte
+
+func (s share) ReadFile(name string) ([]byte, error) {
+	if b, ok := s[name]; ok {
+		return b, nil
+	}
+	return nil, os.ErrNotExist
+}
+
+// fixture: a target vmlinux and a module split on it, as the model would
+// serve it; the sysfs bytes of the tests are copies of it, edited.
+func fixture(t *testing.T) (target, model *btf.Spec) {
+	t.Helper()
+	b := btf.NewBuilder(binary.LittleEndian, nil)
+	b.Int("int", 4, btf.IntSigned)
+	target, err := b.Spec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb := btf.NewBuilder(binary.LittleEndian, target)
+	sb.Struct("holder", 4, btf.Member{Name: "x", Type: 1})
+	if model, err = sb.Spec(); err != nil {
+		t.Fatal(err)
+	}
+	return target, model
+}
+
+func TestJudge(t *testing.T) {
+	target, model := fixture(t)
+	same := model.Marshal()
+	other := bytes.Clone(same)
+	other[len(other)-2] ^= 1 // a string byte
+	sh := share{"out/same": same, "out/other": other}
+
+	keeps := load.Prediction{Outcome: load.KeepsBTF, Model: model}
+	noBTF := load.Prediction{Outcome: load.NoBTF, Reason: recon.ErrNoCandidate}
+	refused := load.Prediction{Outcome: load.LoadRefused, Reason: recon.ErrNoCandidate}
+	renamed, _ := cases.ByLabel("negative:renamed")
+	before, _ := cases.ByLabel("stale:before")
+
+	done := func(r gotest.Record) gotest.Outcome { return gotest.Outcome{Started: true, Done: &r} }
+	withBTF := done(gotest.Record{Loaded: true, HasBTF: true, SysfsFile: "out/same", SysfsBytes: len(same)})
+	tests := []struct {
+		name    string
+		role    string
+		kase    *cases.Case
+		pred    load.Prediction
+		oc      gotest.Outcome
+		kernel  KernelOutcome
+		agree   bool
+		verdict string
+	}{
+		{"identical", RoleModule, nil, keeps, withBTF, KernelBTF, true, "identical"},
+		{"different bytes", RoleModule, nil, keeps,
+			done(gotest.Record{Loaded: true, HasBTF: true, SysfsFile: "out/other"}), KernelBTF, false, "DIFFERENT at byte"},
+		{"sysfs copy missing", RoleModule, nil, keeps,
+			done(gotest.Record{Loaded: true, HasBTF: true, SysfsFile: "out/gone"}), KernelBTF, false, "sysfs copy missing"},
+		{"kernel kept what the model refuses", RoleModule, nil, noBTF, withBTF, KernelBTF, false, "DISAGREE: kernel kept BTF"},
+		{"both drop the BTF", RoleModule, nil, noBTF, done(gotest.Record{Loaded: true}), KernelNoBTF, true, "agree: loaded, no BTF"},
+		{"kernel drops what the model keeps", RoleModule, nil, keeps, done(gotest.Record{Loaded: true}), KernelNoBTF, false, "DISAGREE: kernel dropped"},
+		{"both refuse the load", RoleModule, nil, refused,
+			done(gotest.Record{LoadErr: "invalid argument"}), KernelRefused, true, "agree: load refused"},
+		{"load fails for another reason", RoleModule, nil, keeps,
+			done(gotest.Record{LoadErr: "no such device"}), KernelRefused, false, "load failed (no such device)"},
+		{"already loaded", RoleDep, nil, keeps, done(gotest.Record{AlreadyLoaded: true}), KernelAlready, false, "not judged"},
+		{"not run", RoleModule, nil, keeps, gotest.Outcome{}, KernelNotRun, false, "not run"},
+		{"hung", RoleModule, nil, keeps, gotest.Outcome{Started: true}, KernelHung, false, "guest stuck"},
+		{"case refused for the catalog's reason", renamed.Label(), &renamed, noBTF, done(gotest.Record{Loaded: true}), KernelNoBTF, true, "agree"},
+		{"case refused for another reason", renamed.Label(), &renamed,
+			load.Prediction{Outcome: load.NoBTF, Reason: recon.ErrMultiple}, done(gotest.Record{Loaded: true}), KernelNoBTF, false,
+			"DISAGREE: the model refuses for another reason"},
+		{"stale row is informational", before.Label(), &before, keeps, done(gotest.Record{Loaded: true}), KernelNoBTF, true,
+			"before (no .BTF.base): no-btf"},
+	}
+	boot := &vm.Boot{Result: &vm.Result{Verdict: vm.Clean}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			row := judge(Row{Module: "m", Role: tc.role, Predicted: tc.pred.Outcome, pred: tc.pred, kase: tc.kase}, tc.oc, boot, sh, target)
+			if row.Kernel != tc.kernel || row.Agree != tc.agree || !strings.HasPrefix(row.Verdict, tc.verdict) {
+				t.Fatalf("kernel %s agree %v verdict %q; want %s %v %q", row.Kernel, row.Agree, row.Verdict, tc.kernel, tc.agree, tc.verdict)
+			}
+			if tc.verdict == "DIFFERENT at byte" && (row.Diff == "" || row.Identical) {
+				t.Fatalf("a difference without a diff: %+v", row)
+			}
+			if tc.verdict == "identical" && (!row.Identical || row.ModelBytes != len(same)) {
+				t.Fatalf("identical row: %+v", row)
+			}
+		})
+	}
+}
+
+func TestCount(t *testing.T) {
+	rows := []Row{
+		{Role: RoleModule, Code: "A", Kernel: KernelBTF, Predicted: load.KeepsBTF, Identical: true, Agree: true},
+		{Role: RoleModule, Code: "B", Kernel: KernelBTF, Predicted: load.KeepsBTF, Agree: false}, // a byte difference
+		{Role: RoleDep, Code: "B", Kernel: KernelNoBTF, Predicted: load.NoBTF, Agree: true},
+		{Role: RoleModule, Code: "A", Kernel: KernelRefused, Predicted: load.KeepsBTF, Agree: false}, // no hardware: not a disagreement
+		{Role: RoleTestModule, Code: "file", Kernel: KernelNoBTF, Predicted: load.KeepsBTF, Agree: false},
+		{Role: "negative:renamed", Kernel: KernelNoBTF, Predicted: load.NoBTF, Agree: true}, // case rows: not modules
+		{Role: "hostile:truncated", Kernel: KernelHung, Predicted: load.NoBTF, Agree: false},
+	}
+	var s Summary
+	for _, r := range rows {
+		s.count(r, "A")
+	}
+	want := Summary{Modules: 5, Loaded: 4, Refused: 1, BTFKept: 2, BTFDropped: 2, Identical: 1, Differences: 1,
+		Disagreements: 3, OwnBuild: 1, OtherBuild: 3}
+	if !reflect.DeepEqual(s, want) {
+		t.Fatalf("count:\n got %+v\nwant %+v", s, want)
+	}
+}
