@@ -36,11 +36,11 @@ func (r *relocator) unmapped(id btf.TypeID, composites map[uint32]int) error {
 			continue
 		}
 		c := Candidate{TypeRef: ref(r.target, bt)}
-		bySize := keyHasSize(bt.Kind()) || (isComposite(bt.Kind()) && composites[bt.NameOff()] > 1)
+		key, ok := TargetKey(r.target, bt, composites[bt.NameOff()])
 		switch {
-		case !matchable(bt.Kind()):
+		case !ok:
 			c.Why = fmt.Sprintf("not a candidate: %s takes no part in matching", bt.Kind())
-		case bySize && keySize(bt.SizeType()) != keySize(dt.SizeType()):
+		case !key.Admits(name, dt.SizeType()):
 			c.Why = fmt.Sprintf("not a candidate: the key is name and size, and size %d differs from %d", bt.SizeType(), dt.SizeType())
 		default:
 			c.Accepted, c.Why = acceptCandidate(dt, bt, r.embedded[id])

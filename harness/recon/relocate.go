@@ -128,59 +128,96 @@ func Embedded(distilled, split *btf.Spec) ([]btf.TypeID, error) {
 	return out, nil
 }
 
-// distEntry is a distilled type in matching order.
+// distEntry is a distilled type in matching order: size is its keySize.
 type distEntry struct {
 	id   btf.TypeID
 	size uint32
 }
 
-// matchTypes maps every distilled type to a target type: for each named
-// target type in id order, the distilled types with an equal key are its
-// candidates, and acceptCandidate decides. A distilled type accepted twice
-// is ambiguous; one never accepted is missing.
+// distName is the distilled types of one name: entries[first:end] of
+// matchTypes' table, sizes descending.
+type distName struct {
+	name       string
+	first, end int32
+}
+
+// targetHit is a target type whose name a distilled type has, and the
+// index of that name's distName.
+type targetHit struct {
+	id   btf.TypeID
+	name int32
+}
+
+// matchTypes maps every distilled type to a target type: for each keyed
+// target type in id order (TargetKey), the distilled types its key admits
+// are its candidates, and acceptCandidate decides. A distilled type
+// accepted twice is ambiguous; one never accepted is missing.
 func (r *relocator) matchTypes() error {
-	// Distilled types by name, sizes descending within a name. Void
-	// is among them, named "": upstream sorts it in too, and a target
-	// type whose non-zero name offset points at "" finds it.
-	byName := make(map[string][]distEntry, r.nd)
+	// Distilled types by name, sizes descending within a name, in one
+	// table grouped by name (a slice per name would be an allocation per
+	// name). Void is among them, named "": upstream sorts it in too, and
+	// a target type whose non-zero name offset points at "" finds it.
+	byName := make(map[string]int32, r.nd)
+	names := make([]distName, 0, r.nd)
+	nameOf := make([]int32, r.nd)
 	for id := btf.TypeID(0); id < r.nd; id++ {
 		t, _ := r.dist.Type(id)
 		name, _ := r.dist.StringBytes(t.NameOff())
-		byName[string(name)] = append(byName[string(name)], distEntry{id, keySize(t.SizeType())})
+		i, ok := byName[string(name)]
+		if !ok {
+			i = int32(len(names))
+			names = append(names, distName{name: string(name)})
+			byName[names[i].name] = i
+		}
+		names[i].end++
+		nameOf[id] = i
 	}
-	for _, es := range byName {
-		slices.SortStableFunc(es, func(a, b distEntry) int { return cmp.Compare(b.size, a.size) })
+	var next int32
+	for i := range names {
+		n := names[i].end
+		names[i].first, names[i].end = next, next
+		next += n
+	}
+	entries := make([]distEntry, r.nd)
+	for id, i := range nameOf {
+		t, _ := r.dist.Type(btf.TypeID(id))
+		n := &names[i]
+		entries[n.end] = distEntry{btf.TypeID(id), keySize(t.SizeType())}
+		n.end++
+	}
+	for _, n := range names {
+		slices.SortStableFunc(entries[n.first:n.end], func(a, b distEntry) int { return cmp.Compare(b.size, a.size) })
 	}
 
-	// The target types whose name a distilled type has, and how many
-	// composites share each such name: a unique name matches composites by
-	// name alone, a shared one by name and size.
+	// The keyed target types whose name a distilled type has, and how
+	// many composites share each such name offset (the key of a composite
+	// depends on it, so keys are made in a second pass).
 	// heads filters target names by their first two bytes before the
 	// map lookup: most vmlinux names share no prefix with a module's few
 	// distilled names.
 	var heads [1 << 16 / 64]uint64
-	for name := range byName {
-		h := head(name)
+	for _, n := range names {
+		h := head(n.name)
 		heads[h/64] |= 1 << (h % 64)
 	}
-	var hits []btf.TypeID
+	var hits []targetHit
 	composites := make(map[uint32]int)
 	words, offs := r.target.Words()
 	for i, off := range offs[:len(offs)-1] {
 		t := btf.Type{ID: btf.TypeID(i + 1), W: words[off:offs[i+1]]}
-		if t.NameOff() == 0 || !matchable(t.Kind()) {
+		if !keyed(t) {
 			continue
 		}
 		b0, b1 := r.target.StringHead(t.NameOff())
 		if h := uint16(b0)<<8 | uint16(b1); heads[h/64]&(1<<(h%64)) == 0 {
 			continue
 		}
-		id := t.ID
 		name, _ := r.target.StringBytes(t.NameOff())
-		if _, ok := byName[string(name)]; !ok {
+		n, ok := byName[string(name)]
+		if !ok {
 			continue
 		}
-		hits = append(hits, id)
+		hits = append(hits, targetHit{t.ID, n})
 		if isComposite(t.Kind()) {
 			composites[t.NameOff()]++
 		}
@@ -188,12 +225,12 @@ func (r *relocator) matchTypes() error {
 
 	r.idMap = make([]btf.TypeID, r.split.NumIDs())
 	r.nameMap = make(map[uint32]uint32, r.nd)
-	for _, id := range hits {
-		bt := r.target.Local(int(id - 1))
-		name, _ := r.target.StringBytes(bt.NameOff())
-		bySize := keyHasSize(bt.Kind()) || (isComposite(bt.Kind()) && composites[bt.NameOff()] > 1)
-		for _, e := range byName[string(name)] {
-			if bySize && e.size != keySize(bt.SizeType()) {
+	for _, h := range hits {
+		bt := r.target.Local(int(h.id - 1))
+		n := &names[h.name]
+		key := keyOf(n.name, bt, composites[bt.NameOff()]) // TargetKey, the name already in hand
+		for _, e := range entries[n.first:n.end] {
+			if !key.Admits(n.name, e.size) {
 				continue
 			}
 			if e.id == 0 {
@@ -210,7 +247,7 @@ func (r *relocator) matchTypes() error {
 			if prev := r.idMap[e.id]; prev != 0 {
 				return r.ambiguous(dt, prev, bt)
 			}
-			r.idMap[e.id] = id
+			r.idMap[e.id] = h.id
 			r.nameMap[dt.NameOff()] = bt.NameOff()
 		}
 	}
@@ -231,28 +268,6 @@ func head(name string) uint16 {
 		return uint16(name[0]) << 8
 	}
 	return uint16(name[0])<<8 | uint16(name[1])
-}
-
-// keySize is a size as matching compares it: upstream keeps it in a
-// 31-bit field.
-func keySize(size uint32) uint32 { return size & 0x7fffffff }
-
-// matchable: the target kinds that take part in matching.
-func matchable(k btf.Kind) bool {
-	switch k {
-	case btf.KindInt, btf.KindFloat, btf.KindEnum, btf.KindEnum64, btf.KindFwd, btf.KindStruct, btf.KindUnion:
-		return true
-	}
-	return false
-}
-
-// keyHasSize: kinds whose key is always name and size.
-func keyHasSize(k btf.Kind) bool {
-	switch k {
-	case btf.KindInt, btf.KindFloat, btf.KindEnum, btf.KindEnum64:
-		return true
-	}
-	return false
 }
 
 // acceptCandidate is the contract's acceptance table. It returns whether
