@@ -2,13 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"strings"
 
-	"github.com/btfrecon/btfrecon/harness/btf"
 	"github.com/btfrecon/btfrecon/harness/compat"
 	"github.com/btfrecon/btfrecon/harness/corpus"
 	"github.com/btfrecon/btfrecon/harness/kernels"
+	"github.com/btfrecon/btfrecon/harness/load"
 )
 
 func runCompat(e *env, args []string) error {
@@ -33,29 +34,33 @@ func runCompat(e *env, args []string) error {
 		}
 		keep = func(n string) bool { return want[n] }
 	}
-	f := &kernels.Fetcher{Progress: e.stderr}
 	ctx := context.Background()
-	kb, err := f.Get(ctx, *build, *arch, false)
+	kb, err := kernels.OpenOrFetch(ctx, *build, *arch, e.stderr)
 	if err != nil {
 		return err
 	}
-	kr, err := f.Get(ctx, *run, *arch, false)
+	kr, err := kernels.OpenOrFetch(ctx, *run, *arch, e.stderr)
 	if err != nil {
 		return err
 	}
-	bb, err := parseVmlinux(kb)
+	bb, _, err := kb.Vmlinux()
 	if err != nil {
 		return err
 	}
-	br, err := parseVmlinux(kr)
+	br, _, err := kr.Vmlinux()
 	if err != nil {
 		return err
 	}
+	cfg, err := kr.Config()
+	if err != nil {
+		return err
+	}
+	target := load.Kernel{Vmlinux: br, Order: binary.LittleEndian, AllowMismatch: cfg["CONFIG_MODULE_ALLOW_BTF_MISMATCH"] == "y"}
 	mods, err := corpus.Load(kb, e.stderr)
 	if err != nil {
 		return err
 	}
-	rep, err := compat.Check(*build+" "+*arch, *run+" "+*arch, bb, br, mods, keep)
+	rep, err := compat.Check(*build+" "+*arch, *run+" "+*arch, bb, target, mods, keep)
 	if err != nil {
 		return err
 	}
@@ -67,16 +72,4 @@ func runCompat(e *env, args []string) error {
 	}
 	rep.WriteText(e.stdout)
 	return nil
-}
-
-func parseVmlinux(k *kernels.Kernel) (*btf.Spec, error) {
-	raw, err := k.VmlinuxBTF()
-	if err != nil {
-		return nil, err
-	}
-	s, err := btf.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("%s vmlinux BTF: %w", k, err)
-	}
-	return s, nil
 }

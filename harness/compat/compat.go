@@ -15,21 +15,19 @@ import (
 
 	"github.com/btfrecon/btfrecon/harness/btf"
 	"github.com/btfrecon/btfrecon/harness/corpus"
+	"github.com/btfrecon/btfrecon/harness/load"
 	"github.com/btfrecon/btfrecon/harness/recon"
 )
 
-// Verdicts.
-const (
-	KeepsBTF       = "keeps BTF"
-	Refused        = "refused"
-	DistillRefused = "distill refused"
-)
+// DistillRefused is the verdict on a module the model cannot distill; every
+// other verdict is the load model's outcome (load.Outcome).
+const DistillRefused = "distill-refused"
 
 // Result is one module's verdict.
 type Result struct {
 	Module  string       `json:"module"`
 	Path    string       `json:"path"`
-	Verdict string       `json:"verdict"`
+	Verdict string       `json:"verdict"` // a load.Outcome, or DistillRefused
 	Errno   int          `json:"errno,omitempty"`
 	Cause   string       `json:"cause,omitempty"`
 	Error   *recon.Error `json:"-"`
@@ -41,41 +39,47 @@ type Report struct {
 	Run     string   `json:"run"`
 	Modules []Result `json:"modules"`
 	Keeps   int      `json:"keeps_btf"`
-	Refused int      `json:"refused"`
+	Refused int      `json:"refused"` // the BTF is refused at load
 	Failed  int      `json:"distill_refused"`
+	// AllowMismatch is the running kernel's MODULE_ALLOW_BTF_MISMATCH: a
+	// refused module loads without BTF (true) or not at all.
+	AllowMismatch bool `json:"module_allow_btf_mismatch"`
 }
 
-// Check distills every module against build's vmlinux BTF and relocates
-// it onto run's. keep selects modules by name (nil: all).
-func Check(buildName, runName string, build, run *btf.Spec, mods []corpus.Module, keep func(string) bool) (*Report, error) {
-	rep := &Report{Build: buildName, Run: runName}
+// Check distills every module against build's vmlinux BTF and predicts its
+// load on run (harness/load). keep selects modules by name (nil: all).
+func Check(buildName, runName string, build *btf.Spec, run load.Kernel, mods []corpus.Module, keep func(string) bool) (*Report, error) {
+	rep := &Report{Build: buildName, Run: runName, AllowMismatch: run.AllowMismatch}
 	for _, m := range mods {
 		if keep != nil && !keep(m.Name) {
 			continue
 		}
-		res := Result{Module: m.Name, Path: m.Path, Verdict: KeepsBTF}
+		res := Result{Module: m.Name, Path: m.Path}
 		split, err := btf.ParseSplit(m.BTF, build)
 		if err != nil {
 			return nil, fmt.Errorf("%s: .BTF on %s's vmlinux: %w", m.Path, buildName, err)
 		}
-		d, s2, err := recon.Distill(build, split)
-		if err == nil {
-			_, _, err = recon.Relocate(d, s2, run)
-		}
 		var re *recon.Error
+		d, s2, err := recon.Distill(build, split)
 		switch {
-		case err == nil:
-			rep.Keeps++
 		case errors.As(err, &re):
-			res.Verdict, res.Errno, res.Error, res.Cause = Refused, recon.Errno(err), re, cause(re)
-			if re.Op == "distill" {
-				res.Verdict = DistillRefused
-				rep.Failed++
-			} else {
-				rep.Refused++
-			}
-		default:
+			res.Verdict, res.Errno, res.Error, res.Cause = DistillRefused, recon.Errno(err), re, cause(re)
+			rep.Failed++
+		case err != nil:
 			return nil, fmt.Errorf("%s: %w", m.Path, err)
+		default:
+			p := load.Predict(run, s2.Marshal(), d.Marshal())
+			res.Verdict = string(p.Outcome)
+			switch {
+			case p.Outcome == load.KeepsBTF:
+				rep.Keeps++
+			case errors.As(p.Reason, &re):
+				res.Errno, res.Error, res.Cause = recon.Errno(re), re, cause(re)
+				rep.Refused++
+			default:
+				// Our own distiller's output must decode: anything else is a bug.
+				return nil, fmt.Errorf("%s: distilled sections refused: %w", m.Path, p.Reason)
+			}
 		}
 		rep.Modules = append(rep.Modules, res)
 	}
@@ -109,9 +113,16 @@ func (r *Report) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "btfrecon compat: modules built on %s, loaded on %s\n", r.Build, r.Run)
 	fmt.Fprintf(w, "modules %d: keep BTF %d, refused at load %d, distill refused %d\n",
 		r.Keeps+r.Refused+r.Failed, r.Keeps, r.Refused, r.Failed)
+	if r.Refused > 0 {
+		if r.AllowMismatch {
+			fmt.Fprintf(w, "(MODULE_ALLOW_BTF_MISMATCH=y on %s: a refused module loads without BTF)\n", r.Run)
+		} else {
+			fmt.Fprintf(w, "(MODULE_ALLOW_BTF_MISMATCH is not set on %s: a refused module fails to load)\n", r.Run)
+		}
+	}
 	byCause := map[string][]string{}
 	for _, m := range r.Modules {
-		if m.Verdict != KeepsBTF {
+		if m.Verdict != string(load.KeepsBTF) {
 			byCause[m.Cause] = append(byCause[m.Cause], m.Module)
 		}
 	}

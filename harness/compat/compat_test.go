@@ -8,6 +8,7 @@ import (
 
 	"github.com/btfrecon/btfrecon/harness/btf"
 	"github.com/btfrecon/btfrecon/harness/corpus"
+	"github.com/btfrecon/btfrecon/harness/load"
 )
 
 func base(t *testing.T, fooSize uint32) *btf.Spec {
@@ -34,7 +35,7 @@ func TestCheck(t *testing.T) {
 		{Name: "embeds2", Path: "kernel/b/embeds2.ko.xz", BTF: mk(func(b *btf.Builder) { b.Struct("x", 8, btf.Member{Name: "f", Type: 2}) })},
 		{Name: "skipped", Path: "kernel/c/skipped.ko.xz", BTF: mk(func(b *btf.Builder) { b.Ptr(1) })},
 	}
-	rep, err := Check("A", "B", build, run, mods, func(n string) bool { return n != "skipped" })
+	rep, err := Check("A", "B", build, load.Kernel{Vmlinux: run, Order: binary.LittleEndian, AllowMismatch: true}, mods, func(n string) bool { return n != "skipped" })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +48,18 @@ func TestCheck(t *testing.T) {
 	if !strings.Contains(out.String(), want) {
 		t.Fatalf("report:\n%s\nwant a line:\n%s", out.String(), want)
 	}
-	if rep.Modules[1].Errno != -22 {
-		t.Fatalf("errno %d", rep.Modules[1].Errno)
+	if rep.Modules[1].Errno != -22 || rep.Modules[1].Verdict != "no-btf" {
+		t.Fatalf("errno %d, verdict %s", rep.Modules[1].Errno, rep.Modules[1].Verdict)
+	}
+	// Where MODULE_ALLOW_BTF_MISMATCH is not set (Debian's 7.2), the same
+	// refusal fails the module load.
+	strict, err := Check("A", "B", build, load.Kernel{Vmlinux: run, Order: binary.LittleEndian}, mods, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	strict.WriteText(&out)
+	if strict.Modules[1].Verdict != "load-refused" || !strings.Contains(out.String(), "a refused module fails to load") {
+		t.Fatalf("verdict %s, report:\n%s", strict.Modules[1].Verdict, out.String())
 	}
 }
