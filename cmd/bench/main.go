@@ -90,19 +90,11 @@ func run(n int) error {
 	if err != nil {
 		return err
 	}
-	rawB, err := kb.VmlinuxBTF()
+	base, rawB, err := kb.Vmlinux()
 	if err != nil {
 		return err
 	}
-	rawR, err := kr.VmlinuxBTF()
-	if err != nil {
-		return err
-	}
-	base, err := btf.Parse(rawB)
-	if err != nil {
-		return err
-	}
-	target, err := btf.Parse(rawR)
+	target, rawR, err := kr.Vmlinux()
 	if err != nil {
 		return err
 	}

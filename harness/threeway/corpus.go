@@ -1,10 +1,13 @@
 package threeway
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"syscall"
 
 	"github.com/btfrecon/btfrecon/harness/btf"
+	"github.com/btfrecon/btfrecon/harness/cases"
 	"github.com/btfrecon/btfrecon/harness/corpus"
 	"github.com/btfrecon/btfrecon/harness/kernels"
 	"github.com/btfrecon/btfrecon/harness/recon"
@@ -26,22 +29,15 @@ func Corpus(from, to string, step int, progress io.Writer, fn func(Input) error)
 	if err != nil {
 		return err
 	}
-	rawFrom, err := kf.VmlinuxBTF()
+	base, _, err := kf.Vmlinux()
 	if err != nil {
 		return err
 	}
-	rawTo, err := kt.VmlinuxBTF()
+	spec, rawTo, err := kt.Vmlinux()
 	if err != nil {
 		return err
 	}
-	base, err := btf.Parse(rawFrom)
-	if err != nil {
-		return err
-	}
-	target, err := NewTarget(to, rawTo)
-	if err != nil {
-		return err
-	}
+	target := &Target{Name: to, Raw: rawTo, Spec: spec}
 	for i := 0; i < len(mods); i += max(step, 1) {
 		mod := mods[i]
 		split, err := btf.ParseSplit(mod.BTF, base)
@@ -53,6 +49,35 @@ func Corpus(from, to string, step int, progress io.Writer, fn func(Input) error)
 			return fmt.Errorf("%s: distill: %w", mod.Path, err)
 		}
 		if err := fn(Input{Name: "corpus/" + mod.Path, D: d.Marshal(), S: s.Marshal(), T: target}); err != nil {
+			return err
+		}
+		if i%(caseEvery*max(step, 1)) == 0 {
+			if err := negatives(mod.Path, d, s, target, fn); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// caseEvery: every caseEvery-th corpus module also gives the catalog's
+// negative cases.
+const caseEvery = 100
+
+// negatives feeds the catalog's negative cases built from one module: the
+// C core and libbpf must refuse them as the model does, with the errno the
+// contract gives every matching failure.
+func negatives(path string, d, s *btf.Spec, target *Target, fn func(Input) error) error {
+	for _, c := range cases.Select(false, cases.Negative) {
+		made, err := c.Build(cases.Input{D: d, S: s, Target: target.Spec})
+		if errors.Is(err, cases.ErrNotApplicable) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %s: %w", path, c.Label(), err)
+		}
+		in := Input{Name: "case/" + c.Name + "/" + path, D: made.Base, S: made.Split, T: target, WantErrno: -int(syscall.EINVAL)}
+		if err := fn(in); err != nil {
 			return err
 		}
 	}
