@@ -1,4 +1,4 @@
-// Package gotest is what runs inside the guest: a Go test (guest_test.go,
+// Package gotest is the guest side of the VM runner (harness/vm): what runs inside the guest: a Go test (guest_test.go,
 // build tag vmguest) that loads the modules of a Plan, reads
 // /sys/kernel/btf, checks the module BTF with cilium/ebpf, records the kernel
 // log, and writes the raw bytes back into the shared 9p directory. This file

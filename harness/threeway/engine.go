@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/btfrecon/btfrecon/harness/btf"
+	"github.com/btfrecon/btfrecon/harness/diff"
 	"github.com/btfrecon/btfrecon/harness/oracle"
 	"github.com/btfrecon/btfrecon/harness/recon"
 )
@@ -164,18 +165,8 @@ func compare(r Result) string {
 		}
 		if a.o.Errno == 0 && !bytes.Equal(a.o.Out, ref.o.Out) {
 			return fmt.Sprintf("bytes differ: %s %d bytes, %s %d bytes, first difference at byte %d",
-				ref.name, len(ref.o.Out), a.name, len(a.o.Out), firstDiff(ref.o.Out, a.o.Out))
+				ref.name, len(ref.o.Out), a.name, len(a.o.Out), diff.FirstDiff(ref.o.Out, a.o.Out))
 		}
 	}
 	return ""
-}
-
-func firstDiff(a, b []byte) int {
-	n := min(len(a), len(b))
-	for i := range n {
-		if a[i] != b[i] {
-			return i
-		}
-	}
-	return n
 }
