@@ -23,13 +23,17 @@ KP_DIR        := kernel-patch
 CCORE_DIR     := $(CACHE)/ccore
 CCORE_BIN     := $(CCORE_DIR)/btfrecon-ccore
 CCORE_SRC     := $(KP_DIR)/core/btf_reconcile.c
-CCORE_HDRS    := $(KP_DIR)/core/btf_reconcile.h $(KP_DIR)/userspace/shim.h \
+# The driver: the core backend (userspace/driver.c) of the frame the libbpf
+# oracle uses too (harness/oracle/frame.c).
+FRAME_DIR     := harness/oracle
+CCORE_HDRS    := $(KP_DIR)/core/btf_reconcile.h $(KP_DIR)/userspace/shim.h $(FRAME_DIR)/frame.h \
 		 $(wildcard $(KP_DIR)/userspace/include/*/*.h $(KP_DIR)/userspace/include/*/*/*.h)
-CCORE_DRIVER  := $(KP_DIR)/userspace/driver.c
+CCORE_DRIVER  := $(KP_DIR)/userspace/driver.c $(FRAME_DIR)/frame.c
 CCORE_CC      ?= gcc
 CCORE_CFLAGS  ?= -O2 -g -Wall -Wextra -Wno-unused-parameter -Werror
 # The core is built exactly as the kernel sees it, plus the shim.
-CCORE_CPPFLAGS = -D_GNU_SOURCE -include $(KP_DIR)/userspace/shim.h -I$(KP_DIR)/userspace/include
+CCORE_CPPFLAGS = -D_GNU_SOURCE -include $(KP_DIR)/userspace/shim.h -I$(KP_DIR)/userspace/include \
+		 -I$(FRAME_DIR)
 
 .PHONY: ccore ccore-test ccore-fuzz threeway mutants
 
@@ -57,7 +61,7 @@ threeway: ccore oracle
 MUTANTS_FLAGS ?= -corpus-step 16
 mutants: oracle
 	$(GO) run ./cmd/mutants -core $(CCORE_SRC) \
-	  -cc "$(CCORE_CC) $(CCORE_CFLAGS) $(CCORE_CPPFLAGS)" -driver $(CCORE_DRIVER) \
+	  -cc "$(CCORE_CC) $(CCORE_CFLAGS) $(CCORE_CPPFLAGS)" -driver "$(CCORE_DRIVER)" \
 	  -workdir $(CCORE_DIR)/mutants $(MUTANTS_FLAGS)
 
 # libFuzzer with ASan and UBSan over the core, for a bounded time.

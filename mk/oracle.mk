@@ -1,11 +1,12 @@
 # The libbpf oracle: libbpf 1.5.0 from Debian's linux-source-6.12 plus our own
-# driver (harness/oracle/driver.c), built into $(CACHE)/oracle/.
+# driver (harness/oracle/driver.c, the libbpf backend of the drivers' frame,
+# harness/oracle/frame.c), built into $(CACHE)/oracle/.
 #
 #   make oracle        install missing packages, extract, build libbpf.a and
 #                      $(CACHE)/oracle/btfrecon-oracle (only what changed)
 #   make oracle-clean  remove $(CACHE)/oracle
 #
-# Rebuilds happen when driver.c changes or the linux-source-6.12 package
+# Rebuilds happen when the driver or frame changes or the linux-source-6.12 package
 # version changes (the source tree and libbpf build dirs are per version).
 
 ORACLE_PKG      := linux-source-6.12
@@ -13,7 +14,8 @@ ORACLE_TAR      := /usr/src/linux-source-6.12.tar.xz
 ORACLE_TOPDIR   := linux-source-6.12
 ORACLE_DIR      := $(CACHE)/oracle
 ORACLE_BIN      := $(ORACLE_DIR)/btfrecon-oracle
-ORACLE_DRIVER   := harness/oracle/driver.c
+ORACLE_DRIVER   := harness/oracle/driver.c harness/oracle/frame.c
+ORACLE_DRV_HDRS := harness/oracle/frame.h
 ORACLE_APT_PKGS := $(ORACLE_PKG) libelf-dev zlib1g-dev gcc libc6-dev make xz-utils python3
 # What libbpf's build needs from the tree (the build proved nothing else is).
 ORACLE_MEMBERS  := tools/lib/bpf tools/include tools/scripts tools/build tools/arch \
@@ -77,7 +79,7 @@ $(ORACLE_DIR)/version: FORCE_ORACLE_VERSION
 	@mkdir -p $(ORACLE_DIR)
 	@[ "$$(cat $@ 2>/dev/null)" = "$(ORACLE_VER)" ] || echo "$(ORACLE_VER)" > $@
 
-$(ORACLE_BIN): $(ORACLE_DRIVER) $(ORACLE_BUILD)/.built $(ORACLE_DIR)/version
+$(ORACLE_BIN): $(ORACLE_DRIVER) $(ORACLE_DRV_HDRS) $(ORACLE_BUILD)/.built $(ORACLE_DIR)/version
 	@echo "oracle: compiling $(ORACLE_DRIVER)"
 	@TIMEFORMAT="oracle: driver built in %R s" && time \
 	$${CC:-gcc} $(ORACLE_CFLAGS) -I$(ORACLE_SRC)/tools/lib -I$(ORACLE_SRC)/tools/include/uapi \

@@ -61,7 +61,8 @@ var mutants = []mutant{
 func main() {
 	core := flag.String("core", "kernel-patch/core/btf_reconcile.c", "the C core")
 	cc := flag.String("cc", "gcc -O2", "compiler and flags")
-	driver := flag.String("driver", "kernel-patch/userspace/driver.c", "the userspace driver")
+	driver := flag.String("driver", "kernel-patch/userspace/driver.c harness/oracle/frame.c",
+		"the userspace driver's C files, blank-separated")
 	work := flag.String("workdir", "", "where mutants are built")
 	step := flag.Int("corpus-step", 16, "every n-th corpus module (0: no corpus)")
 	seeds := flag.Int("seeds", 20, "random seeds")
@@ -72,22 +73,22 @@ func main() {
 	check(err)
 	hdr, err := os.ReadFile(strings.TrimSuffix(*core, ".c") + ".h")
 	check(err)
-	drv, err := filepath.Abs(*driver)
-	check(err)
+	var drv []string
+	for _, f := range strings.Fields(*driver) {
+		a, err := filepath.Abs(f)
+		check(err)
+		drv = append(drv, a)
+	}
 	check(os.MkdirAll(*work, 0o755))
 
 	build := func(dir, text string) (string, error) {
 		check(os.MkdirAll(filepath.Join(dir, "core"), 0o755))
-		check(os.MkdirAll(filepath.Join(dir, "userspace"), 0o755))
 		c := filepath.Join(dir, "core", "btf_reconcile.c")
 		check(os.WriteFile(c, []byte(text), 0o644))
 		check(os.WriteFile(filepath.Join(dir, "core", "btf_reconcile.h"), hdr, 0o644))
-		// the driver includes ../core/btf_reconcile.h: build a copy beside it
-		d, err := os.ReadFile(drv)
-		check(err)
-		check(os.WriteFile(filepath.Join(dir, "userspace", "driver.c"), d, 0o644))
+		// the driver is built where it is: the header it includes is never mutated
 		bin := filepath.Join(dir, "btfrecon-ccore")
-		args := append(strings.Fields(*cc), "-Wno-error", "-o", bin, c, filepath.Join(dir, "userspace", "driver.c"))
+		args := append(append(strings.Fields(*cc), "-Wno-error", "-o", bin, c), drv...)
 		out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
 		if err != nil {
 			return "", fmt.Errorf("%v: %s", err, out)

@@ -1,136 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * btfrecon-ccore: the kernel patch's C core (kernel-patch/core/btf_reconcile.c)
- * built in userspace, behind the libbpf oracle's command-line interface
- * (harness/oracle/driver.c), so the Go side can drive either one.
- *
- *   btfrecon-ccore relocate DISTILLED SPLIT TARGET OUT
- *   btfrecon-ccore bench-relocate DISTILLED SPLIT TARGET N
- *   btfrecon-ccore batch            (commands on stdin)
- *   btfrecon-ccore version
- *
- * Exit status: 0 ok; 1 the core refused (stdout: "error <errno> <NAME>", the
- * core's pr_warn lines on stderr); 2 usage or I/O problem (message on stderr).
- * Batch mode: one "relocate ..." per line; for each, zero or more "log <text>"
- * lines, then "ok", "error <errno> <NAME>" or "fail <message>".
+ * built in userspace behind the drivers' frame (harness/oracle/frame.h: the
+ * libbpf oracle's command line and batch protocol), so the Go side can drive
+ * either one. Verbs: relocate, bench-relocate, batch, version. A refusal is
+ * the core's errno, with its pr_warn lines as log lines.
  *
  * The core takes host-endian BTF only (as the kernel does); this driver
  * converts foreign-endian inputs to host order and the output back to the
  * split's order, as libbpf's raw data would be.
  */
 #include <stdarg.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 #include <linux/btf.h>
 
 #include "../core/btf_reconcile.h"
+#include "frame.h"
 
 unsigned long shim_fail_alloc_at;
 unsigned long shim_alloc_count;
 
-enum { RES_OK = 0, RES_CORE = 1, RES_IO = 2 };
-
-static int batch_mode;
-static int last_err;
-static char fail_msg[4200];
-
 void shim_log(const char *fmt, ...)
 {
-	char buf[4096];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	n = strlen(buf);
-	if (n && buf[n - 1] == '\n')
-		buf[n - 1] = '\0';
-	if (batch_mode)
-		printf("log %s\n", buf);
-	else
-		fprintf(stderr, "%s\n", buf);
-}
-
-static int io_fail(const char *fmt, ...)
-{
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(fail_msg, sizeof(fail_msg), fmt, ap);
+	frame_vlog(fmt, ap);
 	va_end(ap);
-	return RES_IO;
-}
-
-static int core_fail(int err)
-{
-	last_err = err;
-	return RES_CORE;
-}
-
-static const char *errno_name(int err)
-{
-	const char *n = strerrorname_np(err < 0 ? -err : err);
-
-	return n ? n : "UNKNOWN";
-}
-
-/* ---- files -------------------------------------------------------------- */
-
-struct blob {
-	u8 *data;
-	u32 size;
-};
-
-static int read_file(const char *path, struct blob *b)
-{
-	FILE *f = fopen(path, "rb");
-	long n;
-
-	if (!f)
-		return io_fail("cannot open %s: %s", path, strerror(errno));
-	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
-		fclose(f);
-		return io_fail("cannot size %s", path);
-	}
-	if (n > 0xffffffffL) {
-		fclose(f);
-		return io_fail("%s is too large", path);
-	}
-	b->data = malloc(n ? n : 1); /* malloc: 4-byte aligned, as the kernel's copy */
-	b->size = n;
-	if (!b->data || (n && fread(b->data, 1, n, f) != (size_t)n)) {
-		fclose(f);
-		free(b->data);
-		b->data = NULL;
-		return io_fail("cannot read %s", path);
-	}
-	fclose(f);
-	return RES_OK;
-}
-
-static int write_file(const char *path, const void *data, size_t size)
-{
-	char tmp[4200];
-	FILE *f;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid()) >= (int)sizeof(tmp))
-		return io_fail("path too long: %s", path);
-	f = fopen(tmp, "wb");
-	if (!f)
-		return io_fail("cannot create %s: %s", tmp, strerror(errno));
-	if ((size && fwrite(data, 1, size, f) != size) | fclose(f)) {
-		unlink(tmp);
-		return io_fail("cannot write %s", tmp);
-	}
-	if (rename(tmp, path)) {
-		unlink(tmp);
-		return io_fail("cannot rename %s to %s: %s", tmp, path, strerror(errno));
-	}
-	return RES_OK;
 }
 
 /* ---- byte order --------------------------------------------------------- */
@@ -141,7 +36,7 @@ static int write_file(const char *path, const void *data, size_t size)
  * type section. Returns 1 if @b was swapped, 0 if it was host-endian or is
  * not recognisably BTF (the core then refuses it).
  */
-static int to_host(struct blob *b, int back)
+static int to_host(struct frame_blob *b, int back)
 {
 	struct btf_header *h = (struct btf_header *)b->data;
 	u32 hdr_len, type_off, type_len, i;
@@ -174,54 +69,40 @@ static int to_host(struct blob *b, int back)
 	return 1;
 }
 
-/* ---- target cache (batch mode) ------------------------------------------ */
+/* ---- TARGET, kept host-endian between batch commands -------------------- */
 
-static struct {
-	char *path;
-	struct stat st;
-	struct blob b;
-	int swapped;
-} target_cache;
-
-static int same_file(const struct stat *a, const struct stat *b)
+static int load_target(const char *path, void **obj)
 {
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
-	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
-}
-
-static void target_drop(void)
-{
-	free(target_cache.path);
-	free(target_cache.b.data);
-	memset(&target_cache, 0, sizeof(target_cache));
-}
-
-static int load_target(const char *path, struct blob *out)
-{
-	struct stat st;
+	struct frame_blob *b = calloc(1, sizeof(*b));
 	int r;
 
-	if (stat(path, &st))
-		return io_fail("cannot stat %s: %s", path, strerror(errno));
-	if (target_cache.path && !strcmp(target_cache.path, path) &&
-	    same_file(&target_cache.st, &st)) {
-		*out = target_cache.b;
-		return RES_OK;
-	}
-	target_drop();
-	r = read_file(path, &target_cache.b);
-	if (r)
+	*obj = NULL;
+	if (!b)
+		return frame_io("out of memory");
+	r = frame_read(path, b);
+	if (r) {
+		free(b);
 		return r;
-	to_host(&target_cache.b, 0);
-	target_cache.path = strdup(path);
-	target_cache.st = st;
-	*out = target_cache.b;
-	return RES_OK;
+	}
+	to_host(b, 0);
+	*obj = b;
+	return FRAME_OK;
 }
+
+static void free_target(void *obj)
+{
+	struct frame_blob *b = obj;
+
+	free(b->data);
+	free(b);
+}
+
+static struct frame_cache cache_target = { .load = load_target, .free = free_target };
 
 /* ---- operations --------------------------------------------------------- */
 
-static int relocate_blobs(struct blob *d, struct blob *s, struct blob *t, u32 **map, u32 *cnt)
+static int relocate_blobs(struct frame_blob *d, struct frame_blob *s, const struct frame_blob *t,
+			  u32 **map, u32 *cnt)
 {
 	return btf_reconcile("btfrecon", d->data, d->size, s->data, s->size, t->data, t->size,
 			     map, cnt);
@@ -229,84 +110,73 @@ static int relocate_blobs(struct blob *d, struct blob *s, struct blob *t, u32 **
 
 static int op_relocate(const char *dp, const char *sp, const char *tp, const char *out)
 {
-	struct blob d = {}, s = {}, t = {};
+	struct frame_blob d = {}, s = {}, *t = NULL;
 	u32 *map = NULL, cnt = 0;
+	void *obj = NULL;
 	int r, err, swapped;
 
-	r = read_file(dp, &d);
+	r = frame_read(dp, &d);
 	if (!r)
-		r = read_file(sp, &s);
+		r = frame_read(sp, &s);
 	if (!r)
-		r = load_target(tp, &t);
+		r = frame_cache_get(&cache_target, tp, &obj);
 	if (r)
 		goto out;
+	t = obj;
 	to_host(&d, 0);
 	swapped = to_host(&s, 0);
-	err = relocate_blobs(&d, &s, &t, &map, &cnt);
+	err = relocate_blobs(&d, &s, t, &map, &cnt);
 	if (err) {
-		r = core_fail(err);
+		r = frame_err(err, NULL);
 		goto out;
 	}
 	if (swapped)
 		to_host(&s, 1);
-	r = write_file(out, s.data, s.size);
+	r = frame_write(out, s.data, s.size);
 out:
 	kvfree(map);
 	free(d.data);
 	free(s.data);
-	if (!batch_mode)
-		target_drop();
+	frame_cache_put(&cache_target, t);
 	return r;
 }
 
-static u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u64)ts.tv_sec * 1000000000u + ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	u64 x = *(const u64 *)a, y = *(const u64 *)b;
-
-	return x < y ? -1 : x > y;
-}
-
+/* Inputs read once, as given (no byte swap); only the core's work is timed. */
 static int bench_relocate(const char *dp, const char *sp, const char *tp, long n)
 {
-	struct blob d = {}, s = {}, t = {}, work = {};
+	struct frame_blob d = {}, s = {}, t = {}, work = {};
 	u64 *v = calloc(n, sizeof(*v));
+	struct frame_metric m[] = { { "relocate", v } };
 	int r;
 
 	if (!v)
-		return io_fail("out of memory");
-	r = read_file(dp, &d);
+		return frame_io("out of memory");
+	r = frame_read(dp, &d);
 	if (!r)
-		r = read_file(sp, &s);
+		r = frame_read(sp, &s);
 	if (!r)
-		r = read_file(tp, &t);
-	work.data = malloc(s.size ? s.size : 1);
-	work.size = s.size;
+		r = frame_read(tp, &t);
+	if (!r) {
+		work.data = malloc(s.size ? s.size : 1);
+		work.size = s.size;
+		if (!work.data)
+			r = frame_io("out of memory");
+	}
 	for (long i = 0; !r && i < n; i++) {
 		u32 *map = NULL, cnt;
 		u64 t0;
 		int err;
 
 		memcpy(work.data, s.data, s.size);
-		t0 = now_ns();
+		t0 = frame_now_ns();
 		err = relocate_blobs(&d, &work, &t, &map, &cnt);
-		v[i] = now_ns() - t0;
+		v[i] = frame_now_ns() - t0;
 		kvfree(map);
 		if (err)
-			r = core_fail(err);
+			r = frame_err(err, NULL);
 	}
-	if (!r) {
-		qsort(v, n, sizeof(*v), cmp_u64);
-		printf("iterations %ld\nrelocate_ns %llu\nrelocate_min_ns %llu\n", n,
-		       (unsigned long long)v[(n - 1) / 2], (unsigned long long)v[0]);
-	}
+	if (!r)
+		frame_report(m, 1, n);
 	free(v);
 	free(work.data);
 	free(d.data);
@@ -315,76 +185,22 @@ static int bench_relocate(const char *dp, const char *sp, const char *tp, long n
 	return r;
 }
 
-static int usage(void)
+static void version(void)
 {
-	return io_fail("usage: btfrecon-ccore relocate DISTILLED SPLIT TARGET OUT | "
-		       "bench-relocate DISTILLED SPLIT TARGET N | batch | version");
+	printf("btfrecon-ccore (kernel-patch/core/btf_reconcile.c)\n");
 }
 
-static int run(int argc, char **argv)
-{
-	last_err = 0;
-	fail_msg[0] = '\0';
-	if (argc == 5 && !strcmp(argv[0], "relocate"))
-		return op_relocate(argv[1], argv[2], argv[3], argv[4]);
-	if (batch_mode)
-		return usage();
-	if (argc == 5 && !strcmp(argv[0], "bench-relocate")) {
-		char *end;
-		long n = strtol(argv[4], &end, 10);
+static struct frame_cache *caches[] = { &cache_target, NULL };
 
-		if (*end || n < 1 || n > 10000000)
-			return usage();
-		return bench_relocate(argv[1], argv[2], argv[3], n);
-	}
-	if (argc == 1 && !strcmp(argv[0], "version")) {
-		printf("btfrecon-ccore (kernel-patch/core/btf_reconcile.c)\n");
-		return RES_OK;
-	}
-	return usage();
-}
-
-static int batch(void)
-{
-	char *line = NULL;
-	size_t cap = 0;
-
-	batch_mode = 1;
-	while (getline(&line, &cap, stdin) >= 0) {
-		char *args[8], *save = NULL, *tok;
-		int argc = 0, r;
-
-		for (tok = strtok_r(line, " \t\r\n", &save); tok; tok = strtok_r(NULL, " \t\r\n", &save)) {
-			if (argc == 8)
-				break;
-			args[argc++] = tok;
-		}
-		if (!argc)
-			continue;
-		r = tok ? usage() : run(argc, args);
-		if (r == RES_OK)
-			printf("ok\n");
-		else if (r == RES_CORE)
-			printf("error %d %s\n", last_err, errno_name(last_err));
-		else
-			printf("fail %s\n", fail_msg);
-		fflush(stdout);
-	}
-	free(line);
-	target_drop();
-	return RES_OK;
-}
+static const struct frame_backend ccore = {
+	.name = "btfrecon-ccore",
+	.relocate = op_relocate,
+	.bench_relocate = bench_relocate,
+	.version = version,
+	.caches = caches,
+};
 
 int main(int argc, char **argv)
 {
-	int r;
-
-	if (argc == 2 && !strcmp(argv[1], "batch"))
-		return batch();
-	r = run(argc - 1, argv + 1);
-	if (r == RES_CORE)
-		printf("error %d %s\n", last_err, errno_name(last_err));
-	else if (r == RES_IO)
-		fprintf(stderr, "btfrecon-ccore: %s\n", fail_msg);
-	return r;
+	return frame_main(&ccore, argc, argv);
 }
