@@ -1,5 +1,5 @@
-// Package gotest is the guest side of the VM runner (harness/vm): what runs inside the guest: a Go test (guest_test.go,
-// build tag vmguest) that loads the modules of a Plan, reads
+// Package gotest is the guest side of the VM runner (harness/vm): a Go test
+// (guest_test.go, build tag vmguest) that loads the modules of a Plan, reads
 // /sys/kernel/btf, checks the module BTF with cilium/ebpf, records the kernel
 // log, and writes the raw bytes back into the shared 9p directory. This file
 // holds the protocol between host and guest, shared by both sides.
