@@ -37,7 +37,9 @@ func Distill(base, split *btf.Spec) (distilled, newSplit *btf.Spec, err error) {
 	d.out = btf.NewBuilder(split.Order(), distilled)
 	words, _ := split.Words()
 	d.out.Grow(len(words)+len(words)/4, split.NumLocal()+len(d.used))
-	d.buildNewSplit()
+	if err := d.buildNewSplit(); err != nil {
+		return nil, nil, err
+	}
 	d.rewriteIDs()
 	if newSplit, err = d.out.Spec(); err != nil {
 		return nil, nil, fmt.Errorf("distill: %w", err)
@@ -66,7 +68,10 @@ func (d *distiller) markUsed() error {
 		t := d.split.Local(i)
 		d.top = t.IDFields(d.top[:0])
 		for _, f := range d.top {
-			if id := btf.TypeID(t.W[f]); id != 0 && id < d.nb {
+			switch id := btf.TypeID(t.W[f]); {
+			case id >= d.split.NumIDs():
+				return idRange("distill", t, f, d.split.NumIDs())
+			case id != 0 && id < d.nb:
 				stack = append(stack, id)
 			}
 		}
@@ -89,7 +94,10 @@ func (d *distiller) markUsed() error {
 			}
 			d.fields = bt.IDFields(d.fields[:0])
 			for j := len(d.fields) - 1; j >= 0; j-- { // pushed in reverse: popped in field order
-				if r := btf.TypeID(bt.W[d.fields[j]]); r != 0 {
+				switch r := btf.TypeID(bt.W[d.fields[j]]); {
+				case r >= d.nb:
+					return idRange("distill", bt, d.fields[j], d.nb)
+				case r != 0:
 					stack = append(stack, r)
 				}
 			}
@@ -121,7 +129,11 @@ func isEnum(k btf.Kind) bool { return k == btf.KindEnum || k == btf.KindEnum64 }
 func (d *distiller) buildDistilledBase() error {
 	for _, id := range d.used {
 		t, _ := d.base.Type(id)
-		kind, name := t.Kind(), d.base.Name(t)
+		kind := t.Kind()
+		name, err := d.base.String(t.NameOff())
+		if err != nil {
+			return stringRange("distill", t, 0, d.base.StrEnd())
+		}
 		switch {
 		case kind == btf.KindInt || kind == btf.KindFloat || kind == btf.KindFwd:
 			w := append([]uint32(nil), t.W...)
@@ -143,42 +155,59 @@ func (d *distiller) buildDistilledBase() error {
 // every used base type the distilled base does not hold, copied whole.
 // Ids are fixed afterwards by rewriteIDs; strings are added here, in the
 // order the types and their string fields come.
-func (d *distiller) buildNewSplit() {
+func (d *distiller) buildNewSplit() error {
 	for i := range d.split.NumLocal() {
-		d.copyType(d.split, d.split.Local(i))
+		if _, err := d.copyType(d.split, d.split.Local(i)); err != nil {
+			return err
+		}
 	}
 	for _, id := range d.used {
 		if d.newID[id] == 0 {
 			t, _ := d.base.Type(id)
-			d.newID[id] = d.copyType(d.base, t)
+			nid, err := d.copyType(d.base, t)
+			if err != nil {
+				return err
+			}
+			d.newID[id] = nid
 		}
 	}
+	return nil
 }
 
-// copyType appends t's words to the new split with its strings moved into
-// the new string space (see newString).
-func (d *distiller) copyType(from *btf.Spec, t btf.Type) btf.TypeID {
+// copyType appends t's words to the new split with each string moved by
+// the string rule (splitString).
+func (d *distiller) copyType(from *btf.Spec, t btf.Type) (btf.TypeID, error) {
 	id := d.out.Add(t.W...)
 	w := d.out.Words(id)
 	d.fields = t.StringFields(d.fields[:0])
 	for _, f := range d.fields {
-		w[f] = d.newString(from, w[f])
+		off, err := d.splitString(from, w[f])
+		if err != nil {
+			return 0, stringRange("distill", t, f, from.StrEnd())
+		}
+		w[f] = off
 	}
-	return id
+	return id, nil
 }
 
-// newString gives a string of the original BTF its offset in the new split:
-// a distilled base string if the distilled base holds it whole, else one of
-// the split's own. Offset 0 (the empty string) stays.
-func (d *distiller) newString(from *btf.Spec, off uint32) uint32 {
+// splitString is the string rule of distillation (contract, Distill step
+// 5): a string of the split, or of a base type copied into it, is looked up
+// whole among the distilled base's strings and takes that offset if it is
+// there (so the only base strings a new split refers to are distilled type
+// names); otherwise it is added to, or found in, the new split's own table.
+// Offset 0 (the empty string) stays 0.
+func (d *distiller) splitString(from *btf.Spec, off uint32) (uint32, error) {
 	if off == 0 {
-		return 0
+		return 0, nil
 	}
-	s, _ := from.StringBytes(off)
+	s, err := from.StringBytes(off)
+	if err != nil {
+		return 0, err
+	}
 	if o, ok := d.dist.Strings.Lookup(s); ok {
-		return o
+		return o, nil
 	}
-	return d.out.AddStringBytes(s)
+	return d.out.AddStringBytes(s), nil
 }
 
 // rewriteIDs renumbers the id fields of every new split type: base ids to

@@ -6,8 +6,14 @@
 //
 // The rules are written down in shared/docs/reconciliation.md; each rule is
 // one function here with the name the document gives it (markUsed,
-// buildDistilledBase, buildNewSplit, validateDistilled, markEmbedded,
-// matchTypes, rewriteIDs, rewriteStrings), called in the document's order.
+// buildDistilledBase, buildNewSplit, rewriteIDs and splitString, the string
+// rule, for Distill; validateDistilled, markEmbedded, matchTypes with
+// TargetKey, the match key, and acceptCandidate, the acceptance table,
+// rewriteIDs, rewriteStrings for Relocate), called in the document's order.
+//
+// Input comes decoded by harness/btf, which refuses an id or string offset
+// past the end; the model checks them again where it uses them, for a Spec
+// edited after decoding.
 //
 // Failures are *Error values that name the distilled type, the reason, the
 // errno the kernel and libbpf return, and for relocation every candidate

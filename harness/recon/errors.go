@@ -126,8 +126,25 @@ func errnoName(e syscall.Errno) string {
 		return "-EINVAL"
 	case syscall.ENOENT:
 		return "-ENOENT"
+	case syscall.ELOOP:
+		return "-ELOOP"
 	}
 	return fmt.Sprintf("-%d", int(e))
+}
+
+// idRange and stringRange are the model's own range checks of an id or
+// string field, for a Spec edited in place after decoding: a decoded one
+// never fails them (the codec refuses such input, naming the same type and
+// field), but the model indexes its maps with these values and must not
+// trust them.
+func idRange(op string, t btf.Type, f int, end btf.TypeID) error {
+	return fmt.Errorf("%s: type [%d] %s %s refers to type [%d], ids end at %d: %w",
+		op, t.ID, t.Kind(), btf.FieldName(t.Kind(), f), t.W[f], end, btf.ErrTypeIDRange)
+}
+
+func stringRange(op string, t btf.Type, f int, end uint32) error {
+	return fmt.Errorf("%s: type [%d] %s %s: string offset %d, strings end at %d: %w",
+		op, t.ID, t.Kind(), btf.FieldName(t.Kind(), f), t.W[f], end, btf.ErrStringRange)
 }
 
 // Errno returns the negative errno the kernel and libbpf give for err, or

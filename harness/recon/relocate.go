@@ -35,7 +35,9 @@ func Relocate(distilled, split, target *btf.Spec) (*btf.Spec, []btf.TypeID, erro
 		return nil, nil, err
 	}
 	out := split.Copy()
-	r.rewriteIDs(out)
+	if err := r.rewriteIDs(out); err != nil {
+		return nil, nil, err
+	}
 	if err := r.rewriteStrings(out); err != nil {
 		return nil, nil, err
 	}
@@ -71,6 +73,9 @@ func (r *relocator) validateDistilled() error {
 		default:
 			return &Error{Op: "relocate", Reason: ErrBadDistilledKind, Errno: syscall.EINVAL, Type: ref(r.dist, t)}
 		}
+		if t.NameOff() >= r.dlen {
+			return stringRange("relocate", t, 0, r.dlen)
+		}
 	}
 	return nil
 }
@@ -87,19 +92,24 @@ func (r *relocator) markEmbedded() error {
 			continue
 		}
 		for m := range t.Vlen() {
-			id := btf.TypeID(t.W[3+3*m+1])
+			// from's word f holds the next id of the chain.
+			from, f := t, 3+3*m+1
 			for steps := btf.TypeID(0); ; steps++ {
 				if steps > limit {
 					return &Error{Op: "relocate", Reason: ErrCycle, Errno: syscall.ELOOP, Type: ref(r.split, t),
 						Detail: fmt.Sprintf("member %d's type chain does not end (the kernel would not return)", m)}
 				}
-				mt, _ := r.split.Type(id)
+				id := btf.TypeID(from.W[f])
+				mt, err := r.split.Type(id)
+				if err != nil {
+					return idRange("relocate", from, f, r.split.NumIDs())
+				}
 				switch mt.Kind() {
 				case btf.KindConst, btf.KindVolatile, btf.KindRestrict, btf.KindTypedef, btf.KindTypeTag:
-					id = btf.TypeID(mt.SizeType())
+					from, f = mt, 2
 					continue
 				case btf.KindArray:
-					id = btf.TypeID(mt.W[3])
+					from, f = mt, 3
 					continue
 				}
 				if id < r.nd && isComposite(mt.Kind()) {
@@ -212,7 +222,10 @@ func (r *relocator) matchTypes() error {
 		if h := uint16(b0)<<8 | uint16(b1); heads[h/64]&(1<<(h%64)) == 0 {
 			continue
 		}
-		name, _ := r.target.StringBytes(t.NameOff())
+		name, err := r.target.StringBytes(t.NameOff())
+		if err != nil {
+			return stringRange("relocate", t, 0, r.blen)
+		}
 		n, ok := byName[string(name)]
 		if !ok {
 			continue
@@ -335,17 +348,23 @@ func (r *relocator) noteRefused(id btf.TypeID) {
 
 // rewriteIDs renumbers every id field of the split in place: distilled ids
 // through the map, split ids by nb - nd.
-func (r *relocator) rewriteIDs(out *btf.Spec) {
+func (r *relocator) rewriteIDs(out *btf.Spec) error {
 	for id := r.nd; id < r.split.NumIDs(); id++ {
 		r.idMap[id] = id - r.nd + r.nb
 	}
+	end := uint32(len(r.idMap))
 	for i := range out.NumLocal() {
 		t := out.Local(i)
 		r.fields = t.IDFields(r.fields[:0])
 		for _, f := range r.fields {
-			t.W[f] = uint32(r.idMap[t.W[f]])
+			v := t.W[f]
+			if v >= end {
+				return idRange("relocate", r.split.Local(i), f, r.split.NumIDs())
+			}
+			t.W[f] = uint32(r.idMap[v])
 		}
 	}
+	return nil
 }
 
 // rewriteStrings moves the split's own strings past the target's and turns
@@ -357,6 +376,8 @@ func (r *relocator) rewriteStrings(out *btf.Spec) error {
 		for _, f := range r.fields {
 			switch off := t.W[f]; {
 			case off == 0:
+			case off >= r.split.StrEnd():
+				return stringRange("relocate", r.split.Local(i), f, r.split.StrEnd())
 			case off >= r.dlen:
 				t.W[f] = off - r.dlen + r.blen
 			default:
