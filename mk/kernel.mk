@@ -35,7 +35,7 @@ CCORE_CFLAGS  ?= -O2 -g -Wall -Wextra -Wno-unused-parameter -Werror
 CCORE_CPPFLAGS = -D_GNU_SOURCE -include $(KP_DIR)/userspace/shim.h -I$(KP_DIR)/userspace/include \
 		 -I$(FRAME_DIR)
 
-.PHONY: ccore ccore-test ccore-fuzz threeway mutants
+.PHONY: ccore ccore-test ccore-fuzz ccore-fuzz-deps threeway mutants
 
 ccore: $(CCORE_BIN)
 
@@ -72,7 +72,12 @@ $(CCORE_FUZZ_BIN): $(CCORE_SRC) $(KP_DIR)/userspace/fuzz.c $(CCORE_HDRS)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	  $(CCORE_CPPFLAGS) -o $@ $(CCORE_SRC) $(KP_DIR)/userspace/fuzz.c
 
-ccore-fuzz: $(CCORE_FUZZ_BIN)
+ccore-fuzz-deps:
+	$(call apt_need,ccore-fuzz,clang libclang-rt-14-dev)
+
+$(CCORE_FUZZ_BIN): | ccore-fuzz-deps
+
+ccore-fuzz: ccore-fuzz-deps $(CCORE_FUZZ_BIN)
 	@mkdir -p $(CCORE_DIR)/fuzz-corpus
 	$(GO) run ./cmd/fuzzseeds -out $(CCORE_DIR)/fuzz-corpus
 	$(CCORE_FUZZ_BIN) -max_total_time=$(CCORE_FUZZ_SECONDS) -max_len=65536 -timeout=10 \
