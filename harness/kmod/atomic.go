@@ -1,6 +1,7 @@
 package kmod
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -19,14 +20,14 @@ func WriteFileAtomic(path string, data []byte, perm fs.FileMode) (err error) {
 	}
 	f, err := os.CreateTemp(dir, "."+base+".tmp*")
 	if err != nil {
-		return fmt.Errorf("kmod: write %s: %w", path, err)
+		return fmt.Errorf("kmod: write %s: %w", path, withoutTemp(err))
 	}
 	tmp := f.Name()
 	defer func() {
 		if err != nil {
 			f.Close()
 			os.Remove(tmp)
-			err = fmt.Errorf("kmod: write %s: %w", path, err)
+			err = fmt.Errorf("kmod: write %s: %w", path, withoutTemp(err))
 		}
 	}()
 	if _, err = f.Write(data); err != nil {
@@ -51,4 +52,18 @@ func WriteFileAtomic(path string, data []byte, perm fs.FileMode) (err error) {
 		d.Close()
 	}
 	return nil
+}
+
+// withoutTemp drops the temporary file's name from an *fs.PathError or
+// *os.LinkError: the user named path, not the file we made beside it.
+func withoutTemp(err error) error {
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	case errors.As(err, &le):
+		return fmt.Errorf("%s: %w", le.Op, le.Err)
+	}
+	return err
 }

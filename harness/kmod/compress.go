@@ -2,6 +2,7 @@ package kmod
 
 import (
 	"bytes"
+	"debug/elf"
 	"fmt"
 	"io"
 
@@ -9,14 +10,16 @@ import (
 	"github.com/ulikunitz/xz/lzma"
 )
 
-// maxImage bounds a decompressed module. The largest Debian 6.12 modules are
-// tens of MB; anything near this is a decompression bomb, not a module.
-const maxImage = 1 << 30
+// MaxImage bounds a decompressed module. The largest Debian 6.12 module
+// (amdgpu) is about 40 MiB; anything near this is a decompression bomb, not
+// a module.
+const MaxImage = 256 << 20
 
 var (
 	xzMagic   = []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}
 	zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
 	gzipMagic = []byte{0x1f, 0x8b}
+	elfMagic  = []byte(elf.ELFMAG)
 )
 
 // decompress returns b unchanged unless it is an xz stream. The format is
@@ -37,12 +40,23 @@ func decompress(b []byte, file string) (out []byte, compressed bool, err error) 
 	if err != nil {
 		return nil, true, fmt.Errorf("%s: %w: %w", file, ErrXZ, err)
 	}
-	out, err = io.ReadAll(io.LimitReader(r, maxImage+1))
+	// The ELF magic first: a bomb of anything else stops after four bytes.
+	head := make([]byte, len(elfMagic))
+	if n, err := io.ReadFull(r, head); err != nil {
+		return nil, true, fmt.Errorf("%s: %w after %d decompressed bytes: %w", file, ErrXZ, n, err)
+	}
+	if !bytes.Equal(head, elfMagic) {
+		return nil, true, fmt.Errorf("%s: xz stream holds %x..., not an ELF image: %w", file, head, ErrNotELF)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, 4*len(b))) // xz: about 4:1 on modules
+	buf.Write(head)
+	_, err = buf.ReadFrom(io.LimitReader(r, MaxImage+1-int64(len(head))))
+	out = buf.Bytes()
 	if err != nil {
 		return nil, true, fmt.Errorf("%s: %w after %d decompressed bytes: %w", file, ErrXZ, len(out), err)
 	}
-	if len(out) > maxImage {
-		return nil, true, fmt.Errorf("%s: xz stream decompresses to more than %d bytes: %w", file, maxImage, ErrTooLarge)
+	if len(out) > MaxImage {
+		return nil, true, fmt.Errorf("%s: xz stream decompresses to more than %d MiB, the cap for a module: %w", file, MaxImage>>20, ErrTooLarge)
 	}
 	return out, true, nil
 }

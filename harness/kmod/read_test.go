@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/btfrecon/btfrecon/harness/cache"
+	"github.com/ulikunitz/xz"
 )
 
 func TestParseTestdata(t *testing.T) {
@@ -188,6 +189,25 @@ func TestParseMalformed(t *testing.T) {
 				t.Errorf("error %q\nwant it to start with the file name and contain %q", err, tc.msg)
 			}
 		})
+	}
+}
+
+// TestParseXZBomb: an xz stream that inflates to something other than an
+// ELF image is refused after its first bytes, not after inflating it all.
+func TestParseXZBomb(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := xz.NewWriter(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zeros := make([]byte, 1<<20)
+	for range 64 { // 64 MiB of zeros, a few KiB compressed
+		w.Write(zeros)
+	}
+	w.Close()
+	_, err = Parse(buf.Bytes(), "bomb.ko.xz")
+	if !errors.Is(err, ErrNotELF) || !strings.Contains(err.Error(), "bomb.ko.xz: xz stream holds 00000000..., not an ELF image") {
+		t.Fatalf("got %v", err)
 	}
 }
 
