@@ -17,6 +17,7 @@ func runDistill(e *env, args []string) error {
 	splitPath := fs.String("split", "", "the split BTF, or a .ko/.ko.xz holding it (required)")
 	outBase := fs.String("out-base", "", "where to write the distilled base, raw BTF (required)")
 	outSplit := fs.String("out-split", "", "where to write the new split, raw BTF (required)")
+	force := fs.Bool("force", false, "allow an output to name an input or the other output")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -24,17 +25,21 @@ func runDistill(e *env, args []string) error {
 	if len(pos) != 0 || *basePath == "" || *splitPath == "" || *outBase == "" || *outSplit == "" {
 		return usageError{"--base, --split, --out-base and --out-split are required"}
 	}
-	base, _, err := btffile.LoadSpec(*basePath, "")
+	if err := checkOutputs(*force, []pathArg{{"--base", *basePath}, {"--split", *splitPath}},
+		[]pathArg{{"--out-base", *outBase}, {"--out-split", *outSplit}}); err != nil {
+		return err
+	}
+	base, _, err := loadStandalone(pathArg{"--base", *basePath}, "the vmlinux BTF the split was built on")
 	if err != nil {
 		return err
 	}
 	sf, err := btffile.Load(*splitPath)
 	if err != nil {
-		return err
+		return fmt.Errorf("--split: %w", err)
 	}
 	split, err := sf.Spec(base)
 	if err != nil {
-		return err
+		return fmt.Errorf("--split: %w (built on another vmlinux? --base must be the one the module was built against)", err)
 	}
 	d, s2, err := recon.Distill(base, split)
 	if err != nil {
@@ -78,6 +83,7 @@ func runRelocate(e *env, args []string) error {
 	targetPath := fs.String("target", "", "the base to relocate onto: vmlinux BTF of the running kernel (required)")
 	out := fs.String("out", "", "where to write the relocated split, raw BTF (default: none, just the verdict)")
 	showMap := fs.Bool("map", false, "print which target type each distilled type was matched to")
+	force := fs.Bool("force", false, "allow --out to name an input")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -85,36 +91,40 @@ func runRelocate(e *env, args []string) error {
 	if len(pos) != 0 || *targetPath == "" || (*koPath == "") == (*distPath == "" || *splitPath == "") {
 		return usageError{"give --target and either --ko or both --distilled and --split"}
 	}
-	var distRaw, splitRaw []byte
+	if err := checkOutputs(*force, []pathArg{{"--distilled", *distPath}, {"--split", *splitPath}, {"--ko", *koPath}, {"--target", *targetPath}},
+		[]pathArg{{"--out", *out}}); err != nil {
+		return err
+	}
+	var dist, split *btf.Spec
 	if *koPath != "" {
 		f, err := btffile.Load(*koPath)
 		if err != nil {
-			return err
+			return fmt.Errorf("--ko: %w", err)
+		}
+		if !isModule(f) {
+			return usageError{fmt.Sprintf("--ko %s is %s, not a module (give --distilled and --split for raw BTF)", *koPath, f.Format)}
 		}
 		if f.Base == nil {
 			return verdictError{fmt.Errorf("%s: no .BTF.base section: the kernel parses its .BTF directly on vmlinux, nothing to relocate", *koPath)}
 		}
-		distRaw, splitRaw = f.Base, f.BTF
+		if split, err = f.Spec(nil); err != nil {
+			return err
+		}
+		dist = split.Base()
 	} else {
-		df, err := btffile.Load(*distPath)
-		if err != nil {
+		var err error
+		if dist, _, err = loadStandalone(pathArg{"--distilled", *distPath}, "a distilled base (.BTF.base)"); err != nil {
 			return err
 		}
 		sf, err := btffile.Load(*splitPath)
 		if err != nil {
-			return err
+			return fmt.Errorf("--split: %w", err)
 		}
-		distRaw, splitRaw = df.BTF, sf.BTF
+		if split, err = btf.ParseSplit(sf.BTF, dist); err != nil {
+			return fmt.Errorf("--split %s on --distilled %s: %w", *splitPath, *distPath, err)
+		}
 	}
-	dist, err := btf.Parse(distRaw)
-	if err != nil {
-		return fmt.Errorf("distilled base: %w", err)
-	}
-	split, err := btf.ParseSplit(splitRaw, dist)
-	if err != nil {
-		return fmt.Errorf("split: %w", err)
-	}
-	target, _, err := btffile.LoadSpec(*targetPath, "")
+	target, _, err := loadStandalone(pathArg{"--target", *targetPath}, "the running kernel's vmlinux BTF")
 	if err != nil {
 		return err
 	}
@@ -148,7 +158,9 @@ func runInject(e *env, args []string) error {
 	fs := newFlags(e, "inject")
 	btfPath := fs.String("btf", "", "raw BTF to write as .BTF (required)")
 	basePath := fs.String("btf-base", "", "raw BTF to write as .BTF.base (replaced or added)")
-	out := fs.String("o", "", "output module, uncompressed and unsigned (required)")
+	vmlinux := fs.String("vmlinux", "", "without --btf-base: the vmlinux BTF the new .BTF is split on, to check it against")
+	out := fs.String("o", "", "output module, unsigned; xz-compressed when the name ends in .xz (required)")
+	force := fs.Bool("force", false, "allow -o to name an input, and skip the check of a .BTF without --btf-base")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -156,30 +168,69 @@ func runInject(e *env, args []string) error {
 	if len(pos) != 1 || *btfPath == "" || *out == "" {
 		return usageError{"want one MODULE, --btf and -o"}
 	}
-	m, err := kmod.Open(pos[0])
+	if err := checkOutputs(*force, []pathArg{{"MODULE", pos[0]}, {"--btf", *btfPath}, {"--btf-base", *basePath}, {"--vmlinux", *vmlinux}},
+		[]pathArg{{"-o", *out}}); err != nil {
+		return err
+	}
+	compress, err := compressionFor(*out)
 	if err != nil {
 		return err
+	}
+	f, err := btffile.Load(pos[0])
+	if err != nil {
+		return err
+	}
+	if !isModule(f) {
+		return usageError{fmt.Sprintf("%s is %s, not a module", pos[0], f.Format)}
+	}
+	m := f.Module
+	if _, ok := m.Section(".modinfo"); !ok {
+		return usageError{fmt.Sprintf("%s has no .modinfo section: an object file, not a module (.ko)", pos[0])}
 	}
 	newBTF, err := os.ReadFile(*btfPath)
 	if err != nil {
 		return err
 	}
 	var newBase []byte
-	if *basePath != "" {
+	switch {
+	case *basePath != "":
 		if newBase, err = os.ReadFile(*basePath); err != nil {
 			return err
 		}
 		// Refuse a pair that does not even decode: the kernel would drop it.
 		d, err := btf.Parse(newBase)
 		if err != nil {
-			return fmt.Errorf("%s: %w", *basePath, err)
+			return fmt.Errorf("--btf-base %s: %w", *basePath, err)
 		}
 		if _, err := btf.ParseSplit(newBTF, d); err != nil {
-			return fmt.Errorf("%s on %s: %w", *btfPath, *basePath, err)
+			return fmt.Errorf("--btf %s on --btf-base %s: %w", *btfPath, *basePath, err)
 		}
+	case f.Base != nil:
+		// The module keeps its .BTF.base: the new .BTF must be split on it.
+		d, err := btf.Parse(f.Base)
+		if err != nil {
+			return fmt.Errorf("%s: .BTF.base: %w", pos[0], err)
+		}
+		if _, err := btf.ParseSplit(newBTF, d); err != nil {
+			return fmt.Errorf("--btf %s on %s's own .BTF.base: %w (a new distilled base? give --btf-base)", *btfPath, pos[0], err)
+		}
+	case *vmlinux != "":
+		v, _, err := loadStandalone(pathArg{"--vmlinux", *vmlinux}, "the vmlinux BTF the module is built on")
+		if err != nil {
+			return err
+		}
+		if _, err := btf.ParseSplit(newBTF, v); err != nil {
+			return fmt.Errorf("--btf %s on --vmlinux %s: %w (split on a distilled base? give --btf-base)", *btfPath, *vmlinux, err)
+		}
+	case !*force:
+		return usageError{"without --btf-base the kernel parses the new .BTF directly on vmlinux: give --vmlinux to check it against " +
+			"(or --btf-base if it is split on a distilled base; --force to write it unchecked)"}
 	}
 	img, err := m.WithSections(newBTF, newBase)
 	if err != nil {
+		return err
+	}
+	if img, err = compress(img); err != nil {
 		return err
 	}
 	if err := kmod.WriteFileAtomic(*out, img, 0o644); err != nil {

@@ -99,8 +99,12 @@ func (f *File) Spec(base *btf.Spec) (*btf.Spec, error) {
 	}
 	if err != nil {
 		hint := ""
-		if base == nil && f.Module != nil {
+		switch {
+		case base != nil:
+		case f.Module != nil:
 			hint = " (a module's .BTF without .BTF.base is split BTF: give its vmlinux as the base)"
+		case errors.Is(err, btf.ErrBadStrings) || errors.Is(err, btf.ErrStringRange) || errors.Is(err, btf.ErrTypeIDRange):
+			hint = " (split BTF? give the BTF it is split on as the base)"
 		}
 		return nil, fmt.Errorf("%s: %s: %w%s", f.Path, what, err, hint)
 	}

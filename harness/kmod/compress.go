@@ -60,3 +60,21 @@ func decompress(b []byte, file string) (out []byte, compressed bool, err error) 
 	}
 	return out, true, nil
 }
+
+// CompressXZ compresses a module image the way kbuild does (`xz
+// --check=crc32 --lzma2=dict=1MiB`): the kernel's own xz decoder, which
+// decompresses modules in the loader, knows CRC32 but not always CRC64.
+func CompressXZ(image []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	w, err := xz.WriterConfig{CheckSum: xz.CRC32, DictCap: 1 << 20}.NewWriter(&buf)
+	if err != nil {
+		return nil, fmt.Errorf("xz: %w", err)
+	}
+	if _, err := w.Write(image); err != nil {
+		return nil, fmt.Errorf("xz: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("xz: %w", err)
+	}
+	return buf.Bytes(), nil
+}
