@@ -9,6 +9,7 @@ import (
 	"github.com/btfrecon/btfrecon/harness/compat"
 	"github.com/btfrecon/btfrecon/harness/corpus"
 	"github.com/btfrecon/btfrecon/harness/kernels"
+	"github.com/btfrecon/btfrecon/harness/kmod"
 	"github.com/btfrecon/btfrecon/harness/load"
 )
 
@@ -25,14 +26,6 @@ func runCompat(e *env, args []string) error {
 	}
 	if len(pos) != 0 {
 		return usageError{"no positional arguments"}
-	}
-	keep := func(string) bool { return true }
-	if *modules != "all" {
-		want := map[string]bool{}
-		for _, m := range strings.Split(*modules, ",") {
-			want[strings.TrimSpace(m)] = true
-		}
-		keep = func(n string) bool { return want[n] }
 	}
 	ctx := context.Background()
 	kb, err := kernels.OpenOrFetch(ctx, *build, *arch, e.stderr)
@@ -59,6 +52,24 @@ func runCompat(e *env, args []string) error {
 	mods, err := corpus.Load(kb, e.stderr)
 	if err != nil {
 		return err
+	}
+	keep := func(string) bool { return true }
+	if *modules != "all" {
+		names := make([]string, len(mods))
+		in := map[string]bool{}
+		for i, m := range mods {
+			names[i] = kmod.ModName(m.Name)
+			in[names[i]] = true
+		}
+		wanted, err := kmod.CheckNames(strings.Split(*modules, ","), func(n string) bool { return in[n] }, names)
+		if err != nil {
+			return usageError{fmt.Sprintf("--modules: %v in %s", err, kb)}
+		}
+		want := map[string]bool{}
+		for _, n := range wanted {
+			want[n] = true
+		}
+		keep = func(n string) bool { return want[kmod.ModName(n)] }
 	}
 	rep, err := compat.Check(*build+" "+*arch, *run+" "+*arch, bb, target, mods, keep)
 	if err != nil {

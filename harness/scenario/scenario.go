@@ -27,6 +27,7 @@ import (
 	"github.com/btfrecon/btfrecon/gotest"
 	"github.com/btfrecon/btfrecon/harness/cache"
 	"github.com/btfrecon/btfrecon/harness/cases"
+	"github.com/btfrecon/btfrecon/harness/kmod"
 	"github.com/btfrecon/btfrecon/harness/vm"
 )
 
@@ -92,6 +93,16 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 
 	prep := newPreparer(A, B, work, allow, logf)
 	want := o.Modules
+	if want != nil {
+		inBoth := func(n string) bool { _, a := A.paths[n]; _, b := B.paths[n]; return a && b }
+		known := make([]string, 0, len(B.paths))
+		for n := range B.paths {
+			known = append(known, n)
+		}
+		if want, err = kmod.CheckNames(want, inBoth, known); err != nil {
+			return nil, fmt.Errorf("modules of %s and %s: %w", A.k, B.k, err)
+		}
+	}
 	if want == nil {
 		var paths []string
 		for _, p := range B.paths {
