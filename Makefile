@@ -52,7 +52,7 @@ deps:
 	$(GO) mod download
 
 btfrecon: deps
-	$(GO) build -o btfrecon ./cmd/btfrecon
+	$(GO) build -buildvcs=auto -o btfrecon ./cmd/btfrecon
 
 demo: btfrecon testdata vm-deps
 	./btfrecon vm run --build 6.12.107 --run 6.12.117

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"sort"
 	"strings"
 )
@@ -37,6 +38,18 @@ func init() {
 		"repro":    {"MODULE.ko --run 6.12.117 [--arch amd64|arm64] [--json]", "load a module on a catalog kernel; show what the kernel did with its BTF and what the model predicts", runRepro},
 		"compat":   {"[--build 6.12.107] [--run 6.12.117] [--arch amd64] [--modules all|LIST] [--json]", "which modules built on one Debian point release keep their BTF on another, and why not", runCompat},
 	}
+}
+
+// examples are one command line per verb, for --help.
+var examples = map[string]string{
+	"dump":     "btfrecon dump /sys/kernel/btf/nls_ascii --base /sys/kernel/btf/vmlinux",
+	"check":    "btfrecon check /sys/kernel/btf/vmlinux",
+	"distill":  "btfrecon distill --base vmlinux --split nls_ascii.ko.xz --out-base d.btf --out-split s.btf",
+	"relocate": "btfrecon relocate --ko nls_ascii.ko --target /sys/kernel/btf/vmlinux --out r.btf",
+	"inject":   "btfrecon inject nls_ascii.ko.xz --btf s.btf --btf-base d.btf -o nls_ascii.ko.xz.new.ko.xz",
+	"vm":       "btfrecon vm run --build 6.12.107 --run 6.12.117 --modules nls_utf8,vfat",
+	"repro":    "btfrecon repro ./mymod.ko --run 6.12.117",
+	"compat":   "btfrecon compat --build 6.12.107 --run 6.12.117 --modules gpio-amdpt",
 }
 
 const overview = `btfrecon: model and check BTF reconciliation (distilled base BTF, Linux 6.11+).
@@ -72,6 +85,10 @@ func main() {
 }
 
 func run(args []string, e *env) int {
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "version") {
+		fmt.Fprintln(e.stdout, version())
+		return 0
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		printOverview(e.stdout)
 		if len(args) == 0 {
@@ -114,7 +131,7 @@ func printOverview(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-9s %s\n            btfrecon %s %s\n", n, verbs[n].short, n, verbs[n].usage)
 	}
-	fmt.Fprint(w, "\nRun 'btfrecon VERB --help' for a verb's flags.\n")
+	fmt.Fprint(w, "\nRun 'btfrecon VERB --help' for a verb's flags and an example; 'btfrecon --version' for the build.\n")
 }
 
 // newFlags makes a verb's flag set; errors come back to run, not exit.
@@ -123,7 +140,11 @@ func newFlags(e *env, name string) *flag.FlagSet {
 	fs.SetOutput(e.stderr)
 	v := verbs[name]
 	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "usage: btfrecon %s %s\n\n%s.\n\nflags:\n", name, v.usage, strings.ToUpper(v.short[:1])+v.short[1:])
+		fmt.Fprintf(e.stderr, "usage: btfrecon %s %s\n\n%s.\n\n", name, v.usage, strings.ToUpper(v.short[:1])+v.short[1:])
+		if ex := examples[name]; ex != "" {
+			fmt.Fprintf(e.stderr, "example:\n  %s\n\n", ex)
+		}
+		fmt.Fprintf(e.stderr, "flags:\n")
 		fs.PrintDefaults()
 	}
 	return fs
@@ -147,4 +168,27 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+}
+
+// version names the build: the module version and the VCS revision Go
+// stamped into the binary.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "btfrecon (no build information)"
+	}
+	v := "btfrecon " + bi.Main.Version
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch {
+		case s.Key == "vcs.revision" && len(s.Value) >= 12:
+			rev = s.Value[:12]
+		case s.Key == "vcs.modified" && s.Value == "true":
+			dirty = ", modified"
+		}
+	}
+	if rev != "" {
+		v += " (commit " + rev + dirty + ")"
+	}
+	return v + ", " + bi.GoVersion
 }

@@ -151,3 +151,20 @@ func TestCLI(t *testing.T) {
 		t.Fatal("inject -o out.ko.xz: no .BTF.base")
 	}
 }
+
+func TestVersionAndExamples(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"--version"}, &env{stdout: &out, stderr: &errb}); code != 0 || !strings.HasPrefix(out.String(), "btfrecon ") {
+		t.Fatalf("--version: exit %d, %q", code, out.String())
+	}
+	for name := range verbs {
+		out.Reset()
+		errb.Reset()
+		if code := run([]string{name, "--help"}, &env{stdout: &out, stderr: &errb}); code != 0 {
+			t.Errorf("%s --help: exit %d", name, code)
+		}
+		if !strings.Contains(errb.String(), "example:\n  btfrecon "+name+" ") {
+			t.Errorf("%s --help has no example:\n%s", name, errb.String())
+		}
+	}
+}

@@ -25,7 +25,7 @@ func runVM(e *env, args []string) error {
 	case "run":
 		return runVMRun(e, args[1:])
 	case "-h", "--help", "help":
-		fmt.Fprintf(e.stderr, "usage: btfrecon vm %s\n", verbs["vm"].usage)
+		fmt.Fprintf(e.stderr, "usage: btfrecon vm %s\n\nexample:\n  %s\n\n'btfrecon vm run --help' lists the flags.\n", verbs["vm"].usage, examples["vm"])
 		return nil
 	}
 	return usageError{fmt.Sprintf("unknown sub-verb %q (run)", args[0])}
