@@ -1,9 +1,15 @@
 // Package btfgen generates random, valid base and split BTF for
-// differential tests: name collisions, same-name types of different sizes,
-// anonymous types, structs embedded by value and reached through pointers,
-// every kind. A case also holds target bases: the base renumbered, and
-// mutated the ways kernels change between releases (a struct grows, a
-// type is renamed, a second same-named type appears).
+// differential tests, the one generator of the project (the model against
+// libbpf in harness/recon, and the three-way differential of the model, our
+// C core and libbpf in harness/threeway).
+//
+// A case is a base, a split on it and target bases. The base has name
+// collisions, same-name types of different sizes, anonymous types and
+// every kind. The split mixes random types with the shapes modules have:
+// structs holding base types by value (directly and through typedef, const
+// and arrays) and by pointer, functions, variables in a section, decl tags.
+// The targets are the base itself, the base renumbered, and the base
+// mutated the ways kernels drift apart (see mutate).
 //
 // The type graph has no cycle except through PTR, as the C type system
 // guarantees: relocation's member walk relies on that.
@@ -32,15 +38,17 @@ type Target struct {
 
 // node is an abstract type: refs are node indexes (-1 for void).
 type node struct {
-	kind  btf.Kind
-	name  string
-	size  uint32
-	flag  bool
-	enc   uint32   // INT encoding, VAR linkage, FUNC linkage, DECL_TAG component
-	refs  []int    // type references in field order
-	names []string // member, param or enumerator names
-	offs  []uint32 // member offsets, array nelems, datasec offsets
-	vals  []uint64 // enumerator values
+	kind      btf.Kind
+	name      string
+	emptyName bool // a non-zero name offset at an empty string
+	used      bool // a base type the split uses (it would be distilled or copied)
+	size      uint32
+	flag      bool
+	enc       uint32   // INT data word, VAR linkage, FUNC linkage, DECL_TAG component
+	refs      []int    // type references in field order
+	names     []string // member, param or enumerator names
+	offs      []uint32 // member offsets, array nelems, datasec offsets
+	vals      []uint64 // enumerator values
 }
 
 var names = []string{"foo", "bar", "baz", "int", "long", "s", "u", "e", "list_head", "task"}
@@ -84,6 +92,9 @@ func (g *gen) ref(limit int) int {
 
 var sizes = []uint32{1, 2, 4, 8}
 
+// intData is an INT's data word: encoding, bit offset 0, nr_bits 8*size.
+func intData(encoding, size uint32) uint32 { return encoding<<24 | 8*size }
+
 // add appends a random node whose non-pointer refs are below len(nodes),
 // and pointer refs anywhere below hi.
 func (g *gen) add(hi int, distillableOnly bool) {
@@ -100,7 +111,7 @@ func (g *gen) add(hi int, distillableOnly bool) {
 	case btf.KindInt:
 		nd.name = g.maybeName(0.95)
 		nd.size = sizes[g.r.IntN(4)]
-		nd.enc = []uint32{0, btf.IntSigned, btf.IntChar, btf.IntBool}[g.r.IntN(4)]
+		nd.enc = intData([]uint32{0, btf.IntSigned, btf.IntChar, btf.IntBool}[g.r.IntN(4)], nd.size)
 	case btf.KindFloat:
 		nd.name = g.maybeName(1)
 		nd.size = []uint32{4, 8, 16}[g.r.IntN(3)]
@@ -180,6 +191,80 @@ func (g *gen) add(hi int, distillableOnly bool) {
 		nd.size = 4
 	}
 	g.nodes = append(g.nodes, nd)
+}
+
+// shape appends one of the split shapes a module has, holding base nodes
+// (indexes below nbase): a struct with base types as members by value,
+// directly or through a typedef, a const or an array; a pointer; a
+// function; a variable in a section; a struct with a decl tag on its
+// member.
+func (g *gen) shape(nbase int) {
+	base := func() int { // a base node; one that cannot be distilled rarely
+		for {
+			if r := g.r.IntN(nbase); distillable(g.nodes[r].kind) || g.r.IntN(30) == 0 {
+				return r
+			}
+		}
+	}
+	app := func(nd node) int {
+		g.nodes = append(g.nodes, nd)
+		return len(g.nodes) - 1
+	}
+	switch g.r.IntN(6) {
+	case 0, 1:
+		h := node{kind: btf.KindStruct, name: fmt.Sprintf("holder%d", g.r.IntN(4)), size: 64}
+		for j := range 1 + g.r.IntN(3) {
+			t := base()
+			switch g.r.IntN(4) {
+			case 0:
+				t = app(node{kind: btf.KindTypedef, name: fmt.Sprintf("s_t%d", g.r.IntN(3)), refs: []int{t}})
+			case 1:
+				t = app(node{kind: btf.KindConst, refs: []int{t}})
+			case 2:
+				t = app(node{kind: btf.KindArray, refs: []int{t, base()}, offs: []uint32{2}})
+			}
+			h.names = append(h.names, g.pick([]string{"a", "foo", "int", "x"}))
+			h.refs = append(h.refs, t)
+			h.offs = append(h.offs, uint32(32*j))
+		}
+		app(h)
+	case 2:
+		app(node{kind: btf.KindPtr, refs: []int{base()}})
+	case 3:
+		p := app(node{kind: btf.KindFuncProto, refs: []int{base(), base()}, names: []string{"p"}})
+		app(node{kind: btf.KindFunc, name: fmt.Sprintf("fn%d", g.r.IntN(3)), refs: []int{p}})
+	case 4:
+		v := app(node{kind: btf.KindVar, name: "v", refs: []int{base()}, enc: 1})
+		app(node{kind: btf.KindDatasec, name: ".data", size: 8, refs: []int{v}, offs: []uint32{0, 4}})
+	default:
+		s := app(node{kind: btf.KindStruct, name: "tagged", size: 4, refs: []int{base()}, names: []string{"a"}, offs: []uint32{0}})
+		app(node{kind: btf.KindDeclTag, name: "t", refs: []int{s}, enc: 0})
+	}
+}
+
+// markUsed marks the base nodes (below nbase) the split nodes use, the
+// way distilling walks them: a named STRUCT or UNION is used, its members
+// are not.
+func (g *gen) markUsed(nbase int) {
+	var walk func(r int)
+	walk = func(r int) {
+		if r < 0 || r >= nbase || g.nodes[r].used {
+			return
+		}
+		nd := &g.nodes[r]
+		nd.used = true
+		if (nd.kind == btf.KindStruct || nd.kind == btf.KindUnion) && nd.name != "" {
+			return
+		}
+		for _, x := range nd.refs {
+			walk(x)
+		}
+	}
+	for _, nd := range g.nodes[nbase:] {
+		for _, r := range nd.refs {
+			walk(r)
+		}
+	}
 }
 
 // ptrTo appends a PTR to node r and returns its index.

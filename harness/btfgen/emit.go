@@ -18,41 +18,36 @@ type Options struct {
 	Names int
 }
 
-// New generates the case for seed.
-func New(seed uint64, opt Options) (*Case, error) {
+// withDefaults fills in the sizes left zero.
+func (opt Options) withDefaults() Options {
 	if opt.BaseTypes == 0 {
 		opt.BaseTypes = 24
 	}
 	if opt.SplitTypes == 0 {
 		opt.SplitTypes = 10
 	}
-	var bo binary.ByteOrder = binary.LittleEndian
-	if opt.BigEndian {
-		bo = binary.BigEndian
-	}
 	if opt.Names == 0 {
 		opt.Names = len(names)
 	}
-	g := &gen{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), names: namePool(opt.Names)}
+	return opt
+}
+
+// newGen makes the nodes of seed's base (the first nbase) and split, and
+// marks the base nodes the split uses.
+func newGen(seed uint64, opt Options) (g *gen, nbase int) {
+	g = &gen{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), names: namePool(opt.Names)}
 	for len(g.nodes) < opt.BaseTypes {
 		g.add(opt.BaseTypes, g.r.IntN(6) != 0)
 	}
-	nbase := len(g.nodes)
-	c := &Case{Seed: seed}
-
-	// Base, in node order.
-	baseOrder := identity(nbase)
-	bb := btf.NewBuilder(bo, nil)
-	baseIDs := emit(bb, g.nodes, baseOrder, nil)
-	base, err := bb.Spec()
-	if err != nil {
-		return nil, fmt.Errorf("btfgen seed %d: base: %w", seed, err)
-	}
-	c.Base = bb.Bytes()
-
-	// Split: refs to base nodes or earlier split nodes; base FUNC, VAR,
-	// DATASEC and DECL_TAG (which cannot be distilled) are rarely named.
+	nbase = len(g.nodes)
+	// Split: module shapes and random types, referring to base nodes or
+	// earlier split nodes; base FUNC, VAR, DATASEC and DECL_TAG (which
+	// cannot be distilled) are rarely named.
 	for len(g.nodes) < nbase+opt.SplitTypes {
+		if g.r.IntN(2) == 0 {
+			g.shape(nbase)
+			continue
+		}
 		g.add(nbase+opt.SplitTypes, false)
 		nd := &g.nodes[len(g.nodes)-1]
 		for i, r := range nd.refs {
@@ -61,6 +56,28 @@ func New(seed uint64, opt Options) (*Case, error) {
 			}
 		}
 	}
+	g.markUsed(nbase)
+	return g, nbase
+}
+
+// New generates the case for seed.
+func New(seed uint64, opt Options) (*Case, error) {
+	opt = opt.withDefaults()
+	var bo binary.ByteOrder = binary.LittleEndian
+	if opt.BigEndian {
+		bo = binary.BigEndian
+	}
+	g, nbase := newGen(seed, opt)
+	c := &Case{Seed: seed}
+
+	// Base, in node order.
+	bb := btf.NewBuilder(bo, nil)
+	baseIDs := emit(bb, g.nodes, identity(nbase), nil)
+	base, err := bb.Spec()
+	if err != nil {
+		return nil, fmt.Errorf("btfgen seed %d: base: %w", seed, err)
+	}
+	c.Base = bb.Bytes()
 	sb := btf.NewBuilder(bo, base)
 	emit(sb, g.nodes, identity(len(g.nodes))[nbase:], baseIDs)
 	c.Split = sb.Bytes()
@@ -68,7 +85,8 @@ func New(seed uint64, opt Options) (*Case, error) {
 		return nil, fmt.Errorf("btfgen seed %d: split: %w", seed, err)
 	}
 
-	// Targets.
+	// Targets. Mutations go mostly to the base types the split uses: an
+	// edit of any other type cannot change a relocation.
 	c.Targets = append(c.Targets, Target{"same base", c.Base})
 	for _, mut := range []struct {
 		name    string
@@ -100,6 +118,7 @@ func New(seed uint64, opt Options) (*Case, error) {
 		}
 		c.Targets = append(c.Targets, Target{what, tb.Bytes()})
 	}
+
 	return c, nil
 }
 
@@ -117,56 +136,6 @@ func distillable(k btf.Kind) bool {
 		return false
 	}
 	return true
-}
-
-// mutate changes one to three named types the ways a kernel update does,
-// and says what it did.
-func (g *gen) mutate(nodes *[]node) string {
-	var done []string
-	for range 1 + g.r.IntN(3) {
-		i := g.r.IntN(len(*nodes))
-		nd := &(*nodes)[i]
-		if nd.name == "" {
-			continue
-		}
-		switch g.r.IntN(6) {
-		case 0:
-			if nd.kind == btf.KindStruct || nd.kind == btf.KindUnion {
-				nd.size += 8
-				done = append(done, fmt.Sprintf("%s %s grew", nd.kind, nd.name))
-			}
-		case 1:
-			done = append(done, fmt.Sprintf("%s %s renamed", nd.kind, nd.name))
-			nd.name += "_v2"
-		case 2: // a second type of the same name and size
-			dup := *nd
-			dup.refs = append([]int(nil), nd.refs...)
-			*nodes = append(*nodes, dup)
-			done = append(done, fmt.Sprintf("%s %s duplicated", nd.kind, nd.name))
-		case 3: // a second type of the same name, another size
-			dup := *nd
-			dup.refs = append([]int(nil), nd.refs...)
-			dup.size += 4
-			*nodes = append(*nodes, dup)
-			done = append(done, fmt.Sprintf("%s %s duplicated with another size", nd.kind, nd.name))
-		case 4:
-			*nodes = append(*nodes, node{kind: btf.KindFwd, name: nd.name, flag: nd.kind == btf.KindUnion})
-			done = append(done, fmt.Sprintf("FWD %s added", nd.name))
-		case 5:
-			switch nd.kind {
-			case btf.KindInt:
-				nd.enc ^= btf.IntSigned
-				done = append(done, fmt.Sprintf("INT %s changed signedness", nd.name))
-			case btf.KindStruct:
-				nd.kind = btf.KindUnion
-				done = append(done, fmt.Sprintf("STRUCT %s became a UNION", nd.name))
-			}
-		}
-	}
-	if len(done) == 0 {
-		return "nothing changed"
-	}
-	return fmt.Sprint(done)
 }
 
 // emit adds nodes[order...] to b and returns node index -> id for the
@@ -188,49 +157,58 @@ func emit(b *btf.Builder, nodes []node, order []int, outer map[int]btf.TypeID) m
 		}
 		return ids[r]
 	}
+	var emptyName uint32
 	for _, i := range order {
 		nd := nodes[i]
+		var t btf.TypeID
 		switch nd.kind {
 		case btf.KindInt:
-			b.Int(nd.name, nd.size, nd.enc)
+			t = b.Int(nd.name, nd.size, 0)
+			b.Words(t)[3] = nd.enc
 		case btf.KindFloat:
-			b.Float(nd.name, nd.size)
+			t = b.Float(nd.name, nd.size)
 		case btf.KindFwd:
-			b.Fwd(nd.name, nd.flag)
+			t = b.Fwd(nd.name, nd.flag)
 		case btf.KindStruct, btf.KindUnion:
 			ms := make([]btf.Member, len(nd.refs))
 			for j, r := range nd.refs {
 				ms[j] = btf.Member{Name: nd.names[j], Type: id(r), Offset: nd.offs[j]}
 			}
-			b.Composite(nd.kind, nd.name, nd.size, nd.flag, ms...)
+			t = b.Composite(nd.kind, nd.name, nd.size, nd.flag, ms...)
 		case btf.KindEnum, btf.KindEnum64:
 			vs := make([]btf.Enumerator, len(nd.vals))
 			for j, v := range nd.vals {
 				vs[j] = btf.Enumerator{Name: nd.names[j], Value: v}
 			}
 			if nd.kind == btf.KindEnum {
-				b.Enum(nd.name, nd.size, nd.flag, vs...)
+				t = b.Enum(nd.name, nd.size, nd.flag, vs...)
 			} else {
-				b.Enum64(nd.name, nd.size, nd.flag, vs...)
+				t = b.Enum64(nd.name, nd.size, nd.flag, vs...)
 			}
 		case btf.KindTypedef, btf.KindConst, btf.KindVolatile, btf.KindRestrict, btf.KindTypeTag, btf.KindPtr:
-			b.Ref(nd.kind, nd.name, id(nd.refs[0]))
+			t = b.Ref(nd.kind, nd.name, id(nd.refs[0]))
 		case btf.KindArray:
-			b.Array(id(nd.refs[0]), id(nd.refs[1]), nd.offs[0])
+			t = b.Array(id(nd.refs[0]), id(nd.refs[1]), nd.offs[0])
 		case btf.KindFuncProto:
 			ps := make([]btf.Param, len(nd.refs)-1)
 			for j := range ps {
 				ps[j] = btf.Param{Name: nd.names[j], Type: id(nd.refs[j+1])}
 			}
-			b.FuncProto(id(nd.refs[0]), ps...)
+			t = b.FuncProto(id(nd.refs[0]), ps...)
 		case btf.KindFunc:
-			b.Func(nd.name, id(nd.refs[0]), int(nd.enc))
+			t = b.Func(nd.name, id(nd.refs[0]), int(nd.enc))
 		case btf.KindVar:
-			b.Var(nd.name, id(nd.refs[0]), nd.enc)
+			t = b.Var(nd.name, id(nd.refs[0]), nd.enc)
 		case btf.KindDatasec:
-			b.Datasec(nd.name, nd.size, btf.SecInfo{Type: id(nd.refs[0]), Offset: nd.offs[0], Size: nd.offs[1]})
+			t = b.Datasec(nd.name, nd.size, btf.SecInfo{Type: id(nd.refs[0]), Offset: nd.offs[0], Size: nd.offs[1]})
 		case btf.KindDeclTag:
-			b.DeclTag(nd.name, id(nd.refs[0]), int32(nd.enc))
+			t = b.DeclTag(nd.name, id(nd.refs[0]), int32(nd.enc))
+		}
+		if nd.emptyName {
+			if emptyName == 0 { // the NUL that ends "anon-name"
+				emptyName = b.AddString("anon-name") + uint32(len("anon-name"))
+			}
+			b.Words(t)[0] = emptyName
 		}
 	}
 	return ids
