@@ -9,7 +9,9 @@
 // structs holding base types by value (directly and through typedef, const
 // and arrays) and by pointer, functions, variables in a section, decl tags.
 // The targets are the base itself, the base renumbered, and the base
-// mutated the ways kernels drift apart (see mutate).
+// mutated the ways kernels drift apart (see mutate). With Options.Distill a
+// case is also distilled, and with Options.Hostile some distilled bases or
+// new splits get an edit no distiller makes (see hostile.go).
 //
 // The type graph has no cycle except through PTR, as the C type system
 // guarantees: relocation's member walk relies on that.
@@ -28,6 +30,13 @@ type Case struct {
 	Base    []byte
 	Split   []byte
 	Targets []Target
+
+	// With Options.Distill: the distilled base and new split (after the
+	// hostile edit, if any), or why distilling refused.
+	Distilled, NewSplit []byte
+	DistillErr          error
+	// Hostile says what hostile edit was made ("" for none).
+	Hostile string
 }
 
 // Target is a base to relocate onto, with what was done to make it.

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/btfrecon/btfrecon/harness/btf"
+	"github.com/btfrecon/btfrecon/harness/recon"
 )
 
 // Every generated case decodes, is deterministic for its seed, and the
@@ -59,6 +60,9 @@ func TestGenerate(t *testing.T) {
 			if ts.Order() != base.Order() {
 				t.Fatalf("seed %d target %s: byte order %v, base %v", seed, tg.Name, ts.Order(), base.Order())
 			}
+		}
+		if c.Distilled != nil || c.NewSplit != nil || c.Hostile != "" {
+			t.Fatalf("seed %d: distilled without Options.Distill", seed)
 		}
 	}
 	for k := btf.KindInt; k <= btf.MaxKind; k++ {
@@ -332,4 +336,88 @@ func TestMutations(t *testing.T) {
 	if onUsed*3 < edits*2 {
 		t.Errorf("%d of %d edits in place hit a base type the split uses, want two thirds or more", onUsed, edits)
 	}
+}
+
+// With Options.Distill the case is distilled (the same bytes the model
+// gives), and with Options.Hostile about one case in Hostile gets one edit
+// of one type: of the distilled base, or of a split string field pointed
+// into the distilled base's strings.
+func TestHostile(t *testing.T) {
+	const every = 6
+	var distilled, hostile, onBase, onSplit int
+	for seed := range uint64(600) {
+		opt := Options{Distill: recon.Distill, Hostile: every, BigEndian: seed%9 == 0}
+		c, err := New(seed, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, _ := New(seed, opt)
+		if !bytes.Equal(c.Distilled, again.Distilled) || !bytes.Equal(c.NewSplit, again.NewSplit) || c.Hostile != again.Hostile {
+			t.Fatalf("seed %d: not deterministic", seed)
+		}
+		plain, _ := New(seed, Options{BigEndian: opt.BigEndian})
+		if !bytes.Equal(plain.Split, c.Split) || !bytes.Equal(plain.Targets[3].BTF, c.Targets[3].BTF) {
+			t.Fatalf("seed %d: Distill changes the case", seed)
+		}
+		base, _ := btf.Parse(c.Base)
+		split, _ := btf.ParseSplit(c.Split, base)
+		d, s2, err := recon.Distill(base, split)
+		if err != nil {
+			if c.DistillErr == nil || c.Distilled != nil {
+				t.Fatalf("seed %d: the model refuses (%v), the case has %v", seed, err, c.DistillErr)
+			}
+			continue
+		}
+		distilled++
+		dRaw, sRaw := d.Marshal(), s2.Marshal()
+		if c.Hostile == "" {
+			if !bytes.Equal(c.Distilled, dRaw) || !bytes.Equal(c.NewSplit, sRaw) {
+				t.Fatalf("seed %d: no hostile edit said, but the bytes are not the model's", seed)
+			}
+			continue
+		}
+		hostile++
+		hd, err := btf.Parse(c.Distilled)
+		if err != nil {
+			t.Fatalf("seed %d (%s): distilled base does not decode: %v", seed, c.Hostile, err)
+		}
+		hs, err := btf.ParseSplit(c.NewSplit, hd)
+		if err != nil {
+			t.Fatalf("seed %d (%s): new split does not decode: %v", seed, c.Hostile, err)
+		}
+		switch {
+		case !bytes.Equal(c.Distilled, dRaw) && bytes.Equal(c.NewSplit, sRaw):
+			onBase++
+			if hd.NumLocal() != d.NumLocal() || len(differing(d, hd)) != 1 || !bytes.Equal(hd.Strings(), d.Strings()) {
+				t.Fatalf("seed %d (%s): want one distilled type edited", seed, c.Hostile)
+			}
+		case bytes.Equal(c.Distilled, dRaw) && !bytes.Equal(c.NewSplit, sRaw):
+			onSplit++
+			// the same string table: compare the words as they are
+			var changed [][2]int
+			for i := range s2.NumLocal() {
+				for w := range s2.Local(i).W {
+					if s2.Local(i).W[w] != hs.Local(i).W[w] {
+						changed = append(changed, [2]int{i, w})
+					}
+				}
+			}
+			if !bytes.Equal(hs.Strings(), s2.Strings()) || len(changed) != 1 {
+				t.Fatalf("seed %d (%s): %d split words edited, want 1", seed, c.Hostile, len(changed))
+			}
+			is, w := hs.Local(changed[0][0]), changed[0][1]
+			if !slices.Contains(is.StringFields(nil), w) || is.W[w] == 0 || is.W[w] >= d.StrEnd() {
+				t.Fatalf("seed %d (%s): want one string field pointed into the distilled base's strings", seed, c.Hostile)
+			}
+		default:
+			t.Fatalf("seed %d (%s): want exactly one of distilled base and split edited", seed, c.Hostile)
+		}
+	}
+	if hostile*every*2 < distilled || hostile*every > 2*distilled {
+		t.Errorf("%d hostile cases of %d distilled, want about one in %d", hostile, distilled, every)
+	}
+	if onBase < 10 || onSplit < 10 {
+		t.Errorf("hostile edits: %d of a distilled base, %d of a split; want at least 10 each", onBase, onSplit)
+	}
+	t.Logf("%d cases distilled, %d hostile (%d distilled base, %d split)", distilled, hostile, onBase, onSplit)
 }

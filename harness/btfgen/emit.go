@@ -16,6 +16,13 @@ type Options struct {
 	// Names is the size of the name pool (default 10): small pools make
 	// same-name types, and so ambiguous matches, common.
 	Names int
+	// Distill, when set, distils each case's split (recon.Distill: the
+	// model, which this package cannot import). The case then holds the
+	// distilled base and new split, or DistillErr.
+	Distill func(base, split *btf.Spec) (distilled, newSplit *btf.Spec, err error)
+	// Hostile, with Distill: about one case in Hostile gets one hostile
+	// edit, of its distilled base or of its new split (half each).
+	Hostile int
 }
 
 // withDefaults fills in the sizes left zero.
@@ -81,7 +88,8 @@ func New(seed uint64, opt Options) (*Case, error) {
 	sb := btf.NewBuilder(bo, base)
 	emit(sb, g.nodes, identity(len(g.nodes))[nbase:], baseIDs)
 	c.Split = sb.Bytes()
-	if _, err := btf.ParseSplit(c.Split, base); err != nil {
+	split, err := btf.ParseSplit(c.Split, base)
+	if err != nil {
 		return nil, fmt.Errorf("btfgen seed %d: split: %w", seed, err)
 	}
 
@@ -119,6 +127,17 @@ func New(seed uint64, opt Options) (*Case, error) {
 		c.Targets = append(c.Targets, Target{what, tb.Bytes()})
 	}
 
+	if opt.Distill != nil {
+		d, s2, err := opt.Distill(base, split)
+		if err != nil {
+			c.DistillErr = err
+			return c, nil
+		}
+		c.Distilled, c.NewSplit = d.Marshal(), s2.Marshal()
+		if opt.Hostile > 0 && g.r.IntN(opt.Hostile) == 0 {
+			c.Distilled, c.NewSplit, c.Hostile = hostile(g.r, d, s2)
+		}
+	}
 	return c, nil
 }
 
