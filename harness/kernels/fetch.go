@@ -1,11 +1,17 @@
-// Package kernels turns catalog entries (package vmimages) into files on
-// disk: it downloads the .debs with apt-get, checks them against the
-// catalog's sha256, extracts them into the cache, and gives typed access to
-// what a kernel package holds: vmlinuz, the raw vmlinux BTF, the modules and
-// the build config.
+// Package kernels turns kernel releases into files on disk. A release is
+// pinned in the embedded catalog (package vmimages) or resolved from the
+// Debian archive on first use (resolve.go: the archive's own index through a
+// private apt configuration, apt.go, pinned in the cache); its .debs are
+// downloaded with apt-get, checked against the pinned sha256, extracted into
+// the cache, and Kernel gives typed access to what the packages hold:
+// vmlinuz, the raw vmlinux BTF, the modules and the build config, whatever
+// the suite's package layout (bookworm and trixie: one image package; sid:
+// linux-binary-unsigned, linux-modules, linux-base).
 //
 // Cache layout (under cache.Dir()):
 //
+//	catalog/resolved.tsv                      releases resolved from the archive (catalog.tsv's format)
+//	apt/<suite>/                              private apt configuration and lists (apt.go)
 //	debs/<package>_<version>_<debarch>.deb    verified downloads
 //	kernels/<package>_<version>/              one extracted package (dpkg-deb -x)
 //	kernels/<package>_<version>/.btfrecon-complete
@@ -13,7 +19,8 @@
 //
 // Everything is written under a temporary name and renamed into place, so a
 // reader never sees a half-written file or a half-extracted tree, and an
-// interrupted run simply redoes its step.
+// interrupted run simply redoes its step (apt-get download restarts a
+// download; it does not resume one).
 package kernels
 
 import (
@@ -44,16 +51,61 @@ var (
 	ErrNotCached = errors.New("not in the cache")
 )
 
-// Fetcher downloads and extracts catalog entries. The zero value uses the
-// default cache directory, apt-get, and no progress output.
+// Fetcher resolves releases and downloads and extracts their packages. The
+// zero value uses the default cache directory, the private apt
+// configurations on Debian's mirror, and no progress output. A Fetcher is
+// not safe for concurrent use; separate Fetchers (and processes) on one
+// cache are.
 type Fetcher struct {
 	// CacheDir overrides cache.Dir().
 	CacheDir string
 	// Progress receives one line per step; nil discards.
 	Progress io.Writer
 	// Download puts the .deb for e into dir (and nothing else). nil means
-	// `apt-get download` run in dir. Tests substitute a fake.
+	// `apt-get download` with the suite's private apt configuration, run in
+	// dir. Tests substitute a fake.
 	Download func(ctx context.Context, e vmimages.Entry, dir string) error
+	// Mirror and Keyring override DefaultMirror and DefaultKeyring.
+	Mirror, Keyring string
+	// Run runs apt-get and apt-cache; nil runs them. Tests substitute
+	// recorded answers.
+	Run RunFunc
+
+	apts map[string]*privateApt
+}
+
+// apt returns the private apt configuration of suite under cacheDir.
+func (f *Fetcher) apt(cacheDir string, suite vmimages.Suite) (*privateApt, error) {
+	if a, ok := f.apts[suite.Name]; ok {
+		return a, nil
+	}
+	a := &privateApt{dir: filepath.Join(cacheDir, "apt", suite.Name), suite: suite, mirror: f.Mirror, keyring: f.Keyring, run: f.Run, logf: f.logf}
+	if a.mirror == "" {
+		a.mirror = DefaultMirror
+	}
+	if !strings.HasSuffix(a.mirror, "/") {
+		a.mirror += "/"
+	}
+	if a.keyring == "" {
+		a.keyring = DefaultKeyring
+	}
+	if err := a.setup(); err != nil {
+		return nil, err
+	}
+	if f.apts == nil {
+		f.apts = map[string]*privateApt{}
+	}
+	f.apts[suite.Name] = a
+	return a, nil
+}
+
+// aptFor returns the private apt configuration of e's suite.
+func (f *Fetcher) aptFor(root string, e vmimages.Entry) (*privateApt, error) {
+	rel, err := vmimages.ParseRelease(e.Release)
+	if err != nil {
+		return nil, fmt.Errorf("%s (%s): %w", e, e.Where(), err)
+	}
+	return f.apt(root, rel.Suite())
 }
 
 // Fetch makes sure e is extracted in the default cache and returns the
@@ -118,6 +170,7 @@ func (f *Fetcher) fetchDeb(ctx context.Context, root string, e vmimages.Entry) (
 	if err := os.MkdirAll(debs, 0o755); err != nil {
 		return "", err
 	}
+	removeStale(debs, ".download-")
 	path := filepath.Join(debs, e.DebFile())
 	if _, err := os.Stat(path); err == nil {
 		f.logf("verify %s", filepath.Base(path))
@@ -162,7 +215,7 @@ func (f *Fetcher) download(ctx context.Context, debs string, e vmimages.Entry, p
 	defer os.RemoveAll(tmp)
 	dl := f.Download
 	if dl == nil {
-		dl = aptDownload
+		dl = func(ctx context.Context, e vmimages.Entry, dir string) error { return f.aptDownload(ctx, e, dir) }
 	}
 	if err := dl(ctx, e, tmp); err != nil {
 		return fmt.Errorf("download %s: %w", e, err)
@@ -177,21 +230,56 @@ func (f *Fetcher) download(ctx context.Context, debs string, e vmimages.Entry, p
 	return os.Rename(got[0], path)
 }
 
-// aptDownload runs `apt-get download name:arch=version` in dir. apt's output
-// is kept for the error message only.
-func aptDownload(ctx context.Context, e vmimages.Entry, dir string) error {
-	cmd := exec.CommandContext(ctx, "apt-get", "download", "-q", e.AptSpec())
-	cmd.Dir = dir
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		hint := ""
-		if strings.Contains(out.String(), "Unable to locate") || strings.Contains(out.String(), "not found") || strings.Contains(out.String(), "Can't select") {
-			hint = " (run apt-get update; for arm64 first dpkg --add-architecture arm64)"
-		}
-		return fmt.Errorf("apt-get download %s: %w%s\n%s", e.AptSpec(), err, hint, strings.TrimSpace(out.String()))
+// aptDownload runs `apt-get download name:arch=version` in dir with the
+// suite's private apt configuration: lists are fetched first when missing,
+// and updated once when apt does not know the version (lists older than the
+// entry's pin). apt's output is kept for the error message only.
+func (f *Fetcher) aptDownload(ctx context.Context, e vmimages.Entry, dir string) error {
+	root, err := f.cacheDir()
+	if err != nil {
+		return err
 	}
-	return nil
+	a, err := f.aptFor(root, e)
+	if err != nil {
+		return err
+	}
+	if err := a.ensureLists(ctx); err != nil {
+		return err
+	}
+	err = a.download(ctx, e.AptSpec(), dir)
+	if err != nil && aptMiss(err) && a.stale() {
+		if uerr := a.update(ctx, "apt does not know "+e.AptSpec()); uerr != nil {
+			return uerr
+		}
+		err = a.download(ctx, e.AptSpec(), dir)
+	}
+	if err != nil && aptMiss(err) {
+		return fmt.Errorf("%w (pinned at %s: the archive no longer has this version?)", err, e.Where())
+	}
+	return err
+}
+
+// aptMiss reports whether apt's error says it does not know the package or
+// version (as opposed to a network or disk failure).
+func aptMiss(err error) bool {
+	s := err.Error()
+	for _, m := range []string{"Unable to locate", "Can't find a source", "was not found", "Can't select", "No packages found"} {
+		if strings.Contains(s, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// removeStale removes temporary entries (prefix*) of dir older than a day:
+// left by a process that was killed before its own clean-up.
+func removeStale(dir, prefix string) {
+	m, _ := filepath.Glob(filepath.Join(dir, prefix+"*"))
+	for _, p := range m {
+		if st, err := os.Stat(p); err == nil && time.Since(st.ModTime()) > 24*time.Hour {
+			os.RemoveAll(p)
+		}
+	}
 }
 
 // verify checks path against e's catalog sha256.
@@ -201,7 +289,7 @@ func verify(path string, e vmimages.Entry) error {
 		return err
 	}
 	if got != e.SHA256 {
-		return fmt.Errorf("%s: %w: got %s, catalog line %d says %s", path, ErrChecksum, got, e.Line, e.SHA256)
+		return fmt.Errorf("%s: %w: got %s, %s says %s", path, ErrChecksum, got, e.Where(), e.SHA256)
 	}
 	return nil
 }
@@ -289,17 +377,19 @@ func writeFileAtomic(path string, data []byte) error {
 	return os.Rename(fd.Name(), path)
 }
 
-// AptPrepare makes apt able to download entries that still need a download:
-// if `apt-cache show` does not know one of them, it adds a missing foreign
-// architecture (dpkg --add-architecture) and runs apt-get update, once. When
-// every entry is already extracted or its .deb cached it does nothing, so a
-// warm cache never touches apt or the network.
+// AptPrepare makes the private apt configurations able to download the
+// entries that still need a download: their lists are fetched when missing,
+// and updated once if they do not know one of the entries' exact versions.
+// When every entry is already extracted or its .deb cached it does nothing,
+// so a warm cache never touches apt or the network. The machine's apt is
+// not used: no dpkg --add-architecture, no /etc/apt change.
 func (f *Fetcher) AptPrepare(ctx context.Context, entries []vmimages.Entry) error {
 	root, err := f.cacheDir()
 	if err != nil {
 		return err
 	}
-	var unknown []vmimages.Entry
+	bySuite := map[*privateApt][]vmimages.Entry{}
+	var order []*privateApt
 	for _, e := range entries {
 		if Extracted(root, e) {
 			continue
@@ -307,54 +397,50 @@ func (f *Fetcher) AptPrepare(ctx context.Context, entries []vmimages.Entry) erro
 		if _, err := os.Stat(filepath.Join(root, "debs", e.DebFile())); err == nil {
 			continue
 		}
-		if !aptKnows(ctx, e) {
-			unknown = append(unknown, e)
+		a, err := f.aptFor(root, e)
+		if err != nil {
+			return err
 		}
+		if _, ok := bySuite[a]; !ok {
+			order = append(order, a)
+		}
+		bySuite[a] = append(bySuite[a], e)
 	}
-	if len(unknown) == 0 {
-		return nil
-	}
-	native, err := output(ctx, "dpkg", "--print-architecture")
-	if err != nil {
-		return err
-	}
-	foreign, err := output(ctx, "dpkg", "--print-foreign-architectures")
-	if err != nil {
-		return err
-	}
-	have := map[string]bool{native: true}
-	for _, a := range strings.Fields(foreign) {
-		have[a] = true
-	}
-	for _, e := range unknown {
-		if a := e.DebArch(); a != "all" && !have[a] {
-			f.logf("dpkg --add-architecture %s", a)
-			if _, err := output(ctx, "dpkg", "--add-architecture", a); err != nil {
+	for _, a := range order {
+		if err := a.ensureLists(ctx); err != nil {
+			return err
+		}
+		want := bySuite[a]
+		specs := make([]string, len(want))
+		for i, e := range want {
+			specs[i] = e.AptSpec()
+		}
+		idx, err := a.show(ctx, specs)
+		if err != nil {
+			return err
+		}
+		if e, ok := firstUnknown(want, idx); ok && a.stale() {
+			if err := a.update(ctx, "apt does not know "+e.AptSpec()); err != nil {
 				return err
 			}
-			have[a] = true
 		}
-	}
-	f.logf("apt-get update (apt does not know %s)", unknown[0].AptSpec())
-	if _, err := output(ctx, "apt-get", "update", "-q"); err != nil {
-		return err
 	}
 	return nil
 }
 
-// aptKnows reports whether apt's lists hold exactly e. apt-cache show exits 0
-// with no output for an unknown version, so the output is checked.
-func aptKnows(ctx context.Context, e vmimages.Entry) bool {
-	out, err := exec.CommandContext(ctx, "apt-cache", "show", "-q", e.AptSpec()).Output()
-	return err == nil && bytes.Contains(out, []byte("\nVersion: "+e.Version+"\n"))
-}
-
-func output(ctx context.Context, name string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, name, args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, strings.TrimSpace(errb.String()+out.String()))
+// firstUnknown returns the first entry whose exact version the index lacks.
+func firstUnknown(entries []vmimages.Entry, idx []IndexEntry) (vmimages.Entry, bool) {
+	for _, e := range entries {
+		known := false
+		for _, ie := range idx {
+			if ie.Package == e.Package && ie.Version == e.Version && ie.Architecture == e.DebArch() {
+				known = true
+				break
+			}
+		}
+		if !known {
+			return e, true
+		}
 	}
-	return strings.TrimSpace(out.String()), nil
+	return vmimages.Entry{}, false
 }

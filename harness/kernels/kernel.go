@@ -18,20 +18,26 @@ import (
 	"github.com/btfrecon/btfrecon/vmimages"
 )
 
-// Kernel is one catalog kernel (release, arch) whose image package is
+// Kernel is one kernel (release, arch), pinned or resolved, whose boot
+// packages (the image; on sid also linux-modules and linux-base) are
 // extracted in the cache. Its methods read only the cache.
 type Kernel struct {
-	Release string // e.g. "6.12.117"
+	Release string // canonical name, e.g. "6.12.117", "7.2.13+deb14"
 	Arch    string // "amd64" or "arm64"
 	Set     vmimages.Set
-	// Dir is the extracted image package (the root holding boot/ and lib/).
+	// Dir is the extracted image package (the one holding vmlinuz).
 	Dir string
+	// BootDirs are the extracted boot packages, the image's first: where
+	// the modules and the config are looked for.
+	BootDirs []string
 
 	cacheDir string
 }
 
-// Open returns the kernel if its image package is already extracted under
-// the default cache. It never downloads: a missing image is ErrNotCached.
+// Open returns the kernel if its boot packages are already extracted under
+// the default cache. It never downloads or resolves: a missing package is
+// ErrNotCached, a release neither pinned nor resolved vmimages.ErrUnknown.
+// release may be "X.Y.Z" or "X.Y.Z+debN".
 func Open(release, arch string) (*Kernel, error) {
 	dir, err := cache.Dir()
 	if err != nil {
@@ -42,31 +48,39 @@ func Open(release, arch string) (*Kernel, error) {
 
 // OpenIn is Open for an explicit cache directory.
 func OpenIn(cacheDir, release, arch string) (*Kernel, error) {
-	set, err := vmimages.Lookup(release, arch)
+	set, err := LookupIn(cacheDir, release, arch)
 	if err != nil {
 		return nil, err
 	}
-	img := set.Image()
-	if !Extracted(cacheDir, img) {
-		return nil, fmt.Errorf("%s %s: %s: %w", release, arch, ExtractedDir(cacheDir, img), ErrNotCached)
+	k := &Kernel{Release: set.Release, Arch: arch, Set: set, cacheDir: cacheDir}
+	for _, e := range set.Boot() {
+		if !Extracted(cacheDir, e) {
+			return nil, fmt.Errorf("%s %s: %s: %s: %w", set.Release, arch, e.Package, ExtractedDir(cacheDir, e), ErrNotCached)
+		}
+		k.BootDirs = append(k.BootDirs, ExtractedDir(cacheDir, e))
 	}
-	return &Kernel{Release: release, Arch: arch, Set: set, Dir: ExtractedDir(cacheDir, img), cacheDir: cacheDir}, nil
+	k.Dir = k.BootDirs[0]
+	return k, nil
 }
 
-// Get fetches (if needed) the kernel's image package, and its headers
-// packages when withHeaders is set, then opens it.
+// Get fetches (if needed) the kernel's boot packages, and its headers
+// packages when withHeaders is set, then opens it. A release that is
+// neither pinned nor resolved is resolved from the archive first.
 func (f *Fetcher) Get(ctx context.Context, release, arch string, withHeaders bool) (*Kernel, error) {
-	set, err := vmimages.Lookup(release, arch)
+	set, err := f.Lookup(ctx, release, arch)
 	if err != nil {
 		return nil, err
 	}
-	entries := []vmimages.Entry{set.Image()}
+	entries := set.Boot()
 	if withHeaders {
 		h := set.Headers()
 		if len(h) == 0 {
-			return nil, fmt.Errorf("%s %s: no headers in %s", release, arch, vmimages.CatalogName)
+			return nil, fmt.Errorf("%s %s: no headers packages pinned (%s): the archive had none when it was resolved", set.Release, arch, set.Image().Where())
 		}
 		entries = append(entries, h...)
+	}
+	if err := f.AptPrepare(ctx, entries); err != nil {
+		return nil, err
 	}
 	for _, e := range entries {
 		if _, err := f.Fetch(ctx, e); err != nil {
@@ -77,7 +91,7 @@ func (f *Fetcher) Get(ctx context.Context, release, arch string, withHeaders boo
 	if err != nil {
 		return nil, err
 	}
-	return OpenIn(root, release, arch)
+	return OpenIn(root, set.Release, arch)
 }
 
 // CacheDir is the cache directory the kernel was opened in.
@@ -85,29 +99,44 @@ func (k *Kernel) CacheDir() string { return k.cacheDir }
 
 func (k *Kernel) String() string { return k.Release + "/" + k.Arch }
 
-// bootFile returns the one boot/<prefix>* file of the image.
-func (k *Kernel) bootFile(prefix string) (string, error) {
-	m, err := filepath.Glob(filepath.Join(k.Dir, "boot", prefix+"*"))
-	if err != nil {
-		return "", err
+// bootFile returns the one file matching any of patterns (relative to a
+// package root) in dirs.
+func (k *Kernel) bootFile(what string, dirs []string, patterns ...string) (string, error) {
+	var m []string
+	for _, d := range dirs {
+		for _, p := range patterns {
+			got, err := filepath.Glob(filepath.Join(d, p))
+			if err != nil {
+				return "", err
+			}
+			m = append(m, got...)
+		}
 	}
 	if len(m) != 1 {
-		return "", fmt.Errorf("%s: want one boot/%s*, found %d", k.Dir, prefix, len(m))
+		return "", fmt.Errorf("%s: want one %s (%s) in %s, found %d", k, what, strings.Join(patterns, " or "), strings.Join(dirs, ", "), len(m))
 	}
 	return m[0], nil
 }
 
-// Vmlinuz returns the path of the kernel image to boot (boot/vmlinuz-*).
-func (k *Kernel) Vmlinuz() (string, error) { return k.bootFile("vmlinuz-") }
+// Vmlinuz returns the path of the kernel image to boot: boot/vmlinuz-<uname>
+// (bookworm, trixie) or usr/lib/modules/<uname>/vmlinuz.unsigned (sid's
+// linux-binary-unsigned; vmlinuz in the signed linux-binary).
+func (k *Kernel) Vmlinuz() (string, error) {
+	return k.bootFile("kernel image", []string{k.Dir}, "boot/vmlinuz-*", "usr/lib/modules/*/vmlinuz", "usr/lib/modules/*/vmlinuz.unsigned")
+}
 
 // Uname is the kernel's `uname -r`, e.g. "6.12.117+deb12-amd64", taken from
-// the vmlinuz name.
+// the vmlinuz name (boot/vmlinuz-<uname>) or its directory
+// (usr/lib/modules/<uname>/vmlinuz).
 func (k *Kernel) Uname() (string, error) {
 	p, err := k.Vmlinuz()
 	if err != nil {
 		return "", err
 	}
-	return strings.TrimPrefix(filepath.Base(p), "vmlinuz-"), nil
+	if u, ok := strings.CutPrefix(filepath.Base(p), "vmlinuz-"); ok {
+		return u, nil
+	}
+	return filepath.Base(filepath.Dir(p)), nil
 }
 
 // BTFPath is where the raw vmlinux BTF is cached.
@@ -152,11 +181,12 @@ func (k *Kernel) Vmlinux() (*btf.Spec, []byte, error) {
 	return s, raw, nil
 }
 
-// OpenOrFetch opens a cached kernel, fetching its image package first when
-// the cache does not hold it.
+// OpenOrFetch opens a cached kernel, fetching its boot packages first when
+// the cache does not hold them, and resolving the release from the archive
+// first when it is neither pinned nor resolved.
 func OpenOrFetch(ctx context.Context, release, arch string, progress io.Writer) (*Kernel, error) {
 	k, err := Open(release, arch)
-	if errors.Is(err, ErrNotCached) {
+	if errors.Is(err, ErrNotCached) || errors.Is(err, vmimages.ErrUnknown) {
 		k, err = (&Fetcher{Progress: progress}).Get(ctx, release, arch, false)
 	}
 	return k, err
@@ -215,26 +245,29 @@ func (k *Kernel) HeadersBTF() ([]byte, error) {
 	return ELFSectionBTF(data, p)
 }
 
-// Modules returns the sorted paths of every *.ko.xz under lib/modules (and
-// usr/lib/modules, should Debian move them) of the image.
+// Modules returns the sorted paths of every *.ko.xz under lib/modules and
+// usr/lib/modules of the boot packages (the image's on bookworm; sid's
+// linux-modules has usr/lib/modules/<uname>/kernel).
 func (k *Kernel) Modules() ([]string, error) {
 	var out []string
-	for _, root := range []string{filepath.Join(k.Dir, "lib", "modules"), filepath.Join(k.Dir, "usr", "lib", "modules")} {
-		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
+	for _, dir := range k.BootDirs {
+		for _, root := range []string{filepath.Join(dir, "lib", "modules"), filepath.Join(dir, "usr", "lib", "modules")} {
+			err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+				if err != nil {
+					return err
+				}
+				if d.Type().IsRegular() && strings.HasSuffix(p, ".ko.xz") {
+					out = append(out, p)
+				}
+				return nil
+			})
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return nil, err
 			}
-			if d.Type().IsRegular() && strings.HasSuffix(p, ".ko.xz") {
-				out = append(out, p)
-			}
-			return nil
-		})
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, err
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: no *.ko.xz under lib/modules", k.Dir)
+		return nil, fmt.Errorf("%s: no *.ko.xz under lib/modules or usr/lib/modules of %s", k, strings.Join(k.BootDirs, ", "))
 	}
 	sort.Strings(out)
 	return out, nil
@@ -256,8 +289,12 @@ func (k *Kernel) Module(name string) (string, error) {
 	return "", fmt.Errorf("%s: module %q: %w", k, name, fs.ErrNotExist)
 }
 
-// ConfigPath returns boot/config-* of the image.
-func (k *Kernel) ConfigPath() (string, error) { return k.bootFile("config-") }
+// ConfigPath returns the kernel's build config: boot/config-<uname> of the
+// image (bookworm, trixie) or usr/lib/modules/<uname>/config of sid's
+// linux-base.
+func (k *Kernel) ConfigPath() (string, error) {
+	return k.bootFile("build config", k.BootDirs, "boot/config-*", "usr/lib/modules/*/config", "lib/modules/*/config")
+}
 
 // Config parses the kernel's build config. Keys keep their CONFIG_ prefix;
 // values are as written ("y", "m", a number, or a quoted string, quotes
@@ -315,7 +352,7 @@ func ParseConfig(r io.Reader) (map[string]string, error) {
 func (k *Kernel) BuildDir() (string, error) {
 	pkgs := k.Set.Headers()
 	if len(pkgs) != 3 {
-		return "", fmt.Errorf("%s: %s lists %d of the 3 headers packages", k, vmimages.CatalogName, len(pkgs))
+		return "", fmt.Errorf("%s: %s lists %d of the 3 headers packages", k, k.Set.Image().File, len(pkgs))
 	}
 	return MergeBuildTree(k.cacheDir, "build-"+k.Release+"-"+k.Arch, k.Arch, pkgs)
 }
