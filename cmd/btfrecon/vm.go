@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -49,6 +50,7 @@ func (f *vmFlags) add(fs interface {
 	fs.DurationVar(&f.timeout, "timeout", 20*time.Minute, "bound on the boot; a guest still running then is a hang")
 	fs.BoolVar(&f.jsonOut, "json", false, "print the report as JSON")
 	fs.BoolVar(&f.console, "console", false, "copy the guest's serial console to stderr")
+	fs.BoolVar(&f.keep, "keep", false, "keep the whole share (module files, the guest's BTF copies) after the run")
 }
 
 func (f *vmFlags) vmOptions(e *env) []vm.Option {
@@ -84,7 +86,7 @@ func runVMRun(e *env, args []string) error {
 	if *expect != "" && *expect != "hostile" && *expect != "cycle" {
 		return usageError{"--expect must be hostile or cycle"}
 	}
-	o := scenario.Options{Arch: f.arch, Build: *build, Run: *run, Limit: *limit, Work: *work,
+	o := scenario.Options{Arch: f.arch, Build: *build, Run: *run, Limit: *limit, Work: *work, Keep: f.keep,
 		Progress: e.stderr, VM: f.vmOptions(e)}
 	if *modules != "all-loadable" {
 		o.Modules = strings.Split(*modules, ",")
@@ -122,12 +124,12 @@ func runVMRun(e *env, args []string) error {
 			want = append(want, c)
 		}
 	}
-	report(e, rep, f.jsonOut) // its "disagreement" verdict is replaced by the expectation's
-	if err := scenario.Expect(rep, want); err != nil {
-		return verdictError{err}
+	err = scenario.Expect(rep, want)
+	rep.Expected = &scenario.Expectation{Met: err == nil, Detail: fmt.Sprintf("%s (boot %s, crash site %q)", *expect, rep.Summary.BootVerdict, rep.Summary.CrashSite)}
+	if err != nil {
+		rep.Expected.Detail = err.Error()
 	}
-	fmt.Fprintf(e.stderr, "vm run: %s expectations met (boot %s, crash site %q)\n", *expect, rep.Summary.BootVerdict, rep.Summary.CrashSite)
-	return nil
+	return report(e, rep, f.jsonOut)
 }
 
 func report(e *env, rep *scenario.Report, jsonOut bool) error {
@@ -140,7 +142,12 @@ func report(e *env, rep *scenario.Report, jsonOut bool) error {
 	} else {
 		rep.WriteText(e.stdout)
 	}
-	if rep.Disagree() {
+	switch {
+	case rep.Expected != nil && !rep.Expected.Met:
+		return verdictError{errors.New(rep.Expected.Detail)}
+	case rep.Expected != nil:
+		return nil
+	case rep.Disagree():
 		return verdictError{fmt.Errorf("%d disagreements, %d byte differences, boot %s %s",
 			rep.Summary.Disagreements, rep.Summary.Differences, rep.Summary.BootVerdict, rep.Summary.BootDetail)}
 	}
@@ -154,6 +161,7 @@ func runRepro(e *env, args []string) error {
 	f.add(fs)
 	run := fs.String("run", "6.12.117", "the catalog kernel to boot")
 	force := fs.Bool("force", true, "load with MODULE_INIT_IGNORE_MODVERSIONS|IGNORE_VERMAGIC")
+	bad := fs.Bool("allow-bad-input", false, "boot a module the model cannot read (malformed ELF or sections) unchanged, to see what the kernel does")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -171,18 +179,10 @@ func runRepro(e *env, args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	rep, err := scenario.Run(ctx, scenario.Options{Arch: f.arch, Build: *run, Run: *run, Modules: []string{},
-		Extra:    []scenario.ExtraModule{{Role: scenario.RoleRepro, Path: pos[0], Flags: flags}},
+		Extra: []scenario.ExtraModule{{Role: scenario.RoleRepro, Path: pos[0], Flags: flags, AsIs: *bad}}, Keep: f.keep,
 		Progress: e.stderr, VM: f.vmOptions(e)})
 	if err != nil {
 		return err
-	}
-	if !f.jsonOut {
-		for _, r := range rep.Rows {
-			fmt.Fprintf(e.stdout, "module %s on %s: kernel: %s %s; model: %s %s\n", r.Module, *run, r.Kernel, r.LoadErr, r.Predicted, r.ModelWhy)
-			for _, l := range r.Kmsg {
-				fmt.Fprintf(e.stdout, "  kernel log: %s\n", l)
-			}
-		}
 	}
 	return report(e, rep, f.jsonOut)
 }

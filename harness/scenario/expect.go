@@ -40,10 +40,10 @@ func Expect(r *Report, want []cases.Case) error {
 			fail("%s: the model accepts it (%s)", c.Label(), row.Verdict)
 		case rec.Crash != "":
 			crash = rec.Crash
-			if row.Kernel != KernelHung {
+			if row.Kernel != KernelCrashed {
 				fail("%s on %s/%s: expected the recorded oops in %s, kernel: %s (%s)", c.Label(), s.Run, s.Arch, rec.Crash, row.Kernel, row.Verdict)
 			}
-		case row.Kernel == KernelNotRun || row.Kernel == KernelHung:
+		case row.Kernel == KernelNotRun || row.Kernel == KernelHung || row.Kernel == KernelCrashed:
 			fail("%s: %s (%s)", c.Label(), row.Kernel, row.Verdict)
 		case !row.Agree:
 			fail("%s: kernel %s, model %s: %s", c.Label(), row.Kernel, row.Predicted, row.Verdict)

@@ -27,12 +27,14 @@ func TestExpect(t *testing.T) {
 		site    string
 		fail    string // "" when the expectation holds
 	}{
-		{"recorded oops", "6.12.117", []Row{refusedRow(&trunc), {Role: oops.Label(), kase: &oops, Kernel: KernelHung, Predicted: load.NoBTF}},
+		{"recorded oops", "6.12.117", []Row{refusedRow(&trunc), {Role: oops.Label(), kase: &oops, Kernel: KernelCrashed, Predicted: load.NoBTF}},
 			[]cases.Case{trunc, oops}, vm.Panic, cases.OopsSite, ""},
-		{"oops at another site", "6.12.117", []Row{{Role: oops.Label(), kase: &oops, Kernel: KernelHung, Predicted: load.NoBTF}},
+		{"oops at another site", "6.12.117", []Row{{Role: oops.Label(), kase: &oops, Kernel: KernelCrashed, Predicted: load.NoBTF}},
 			[]cases.Case{oops}, vm.Panic, "elsewhere", "expected the recorded oops"},
-		{"no oops recorded on another kernel", "6.12.200", []Row{{Role: oops.Label(), kase: &oops, Kernel: KernelHung, Predicted: load.NoBTF}},
-			[]cases.Case{oops}, vm.Panic, cases.OopsSite, "hung"},
+		{"no oops recorded on another kernel", "6.12.200", []Row{{Role: oops.Label(), kase: &oops, Kernel: KernelCrashed, Predicted: load.NoBTF}},
+			[]cases.Case{oops}, vm.Panic, cases.OopsSite, "crashed"},
+		{"recorded oops, but the guest only hung", "6.12.117", []Row{{Role: oops.Label(), kase: &oops, Kernel: KernelHung, Predicted: load.NoBTF}},
+			[]cases.Case{oops}, vm.Lockup, "", "expected the recorded oops"},
 		{"refused cleanly where no oops is recorded", "6.12.200", []Row{refusedRow(&oops)}, []cases.Case{oops}, vm.Clean, "", ""},
 		{"a case without its row", "6.12.200", nil, []cases.Case{trunc}, vm.Clean, "", "no row"},
 		{"recorded message present", "6.12.117",

@@ -19,12 +19,15 @@ type sysfs interface {
 }
 
 // kernelOutcome classifies what the guest recorded for one step.
-func kernelOutcome(oc gotest.Outcome) KernelOutcome {
+func kernelOutcome(oc gotest.Outcome, crashed bool) KernelOutcome {
 	d := oc.Done
 	switch {
 	case !oc.Started:
 		return KernelNotRun
 	case d == nil || oc.Hung:
+		if crashed {
+			return KernelCrashed
+		}
 		return KernelHung
 	case d.AlreadyLoaded:
 		return KernelAlready
@@ -39,7 +42,7 @@ func kernelOutcome(oc gotest.Outcome) KernelOutcome {
 // judge compares the kernel's outcome for one step with the prediction
 // (and, for a case row, the model's reason with the catalog's).
 func judge(row Row, oc gotest.Outcome, boot *vm.Boot, share sysfs, target *btf.Spec) Row {
-	row.Kernel = kernelOutcome(oc)
+	row.Kernel = kernelOutcome(oc, boot.Verdict == vm.Panic)
 	d := oc.Done
 	if d != nil {
 		row.Kmsg, row.Millis, row.Cilium, row.SysfsBytes, row.LoadErr = btfLines(d.Kmsg), d.Millis, d.Cilium, d.SysfsBytes, d.LoadErr
@@ -53,7 +56,13 @@ func judge(row Row, oc gotest.Outcome, boot *vm.Boot, share sysfs, target *btf.S
 		row.Verdict = "not run: the boot ended before it (" + string(boot.Verdict) + ")"
 		return row
 	case KernelHung:
-		row.Verdict = fmt.Sprintf("guest stuck in this load: boot %s %s", boot.Verdict, boot.Detail)
+		row.Verdict = fmt.Sprintf("guest stuck in this load (boot %s)", boot.Verdict)
+		return row
+	case KernelCrashed:
+		row.Verdict = "kernel crashed in this load"
+		if boot.CrashSite != "" {
+			row.Verdict += " (in " + boot.CrashSite + ")"
+		}
 		return row
 	case KernelAlready:
 		row.Verdict = "not judged: the module was already loaded"
@@ -127,7 +136,8 @@ func btfLines(lines []string) []string {
 func notTaint(lines []string) []string {
 	var out []string
 	for _, l := range lines {
-		if !strings.Contains(l, "taints kernel") && !strings.Contains(l, "module verification failed") {
+		if !strings.Contains(l, "taints kernel") && !strings.Contains(l, "kernel tainted") &&
+			!strings.Contains(l, "module verification failed") && !strings.Contains(l, "Disabling lock debugging") {
 			out = append(out, l)
 		}
 	}

@@ -92,6 +92,11 @@ func TestJudge(t *testing.T) {
 			"before (no .BTF.base): no-btf"},
 	}
 	boot := &vm.Boot{Result: &vm.Result{Verdict: vm.Clean}}
+	crash := &vm.Boot{Result: &vm.Result{Verdict: vm.Panic, CrashSite: "btf_relocate_map_distilled_base"}}
+	row := judge(Row{Module: "m", Role: RoleModule, pred: keeps}, gotest.Outcome{Started: true}, crash, sh, target)
+	if row.Kernel != KernelCrashed || row.Agree || row.Verdict != "kernel crashed in this load (in btf_relocate_map_distilled_base)" {
+		t.Errorf("a load the kernel oopsed in: %s %q", row.Kernel, row.Verdict)
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			row := judge(Row{Module: "m", Role: tc.role, Predicted: tc.pred.Outcome, pred: tc.pred, kase: tc.kase}, tc.oc, boot, sh, target)
@@ -126,5 +131,47 @@ func TestCount(t *testing.T) {
 		Disagreements: 3, OwnBuild: 1, OtherBuild: 3}
 	if !reflect.DeepEqual(s, want) {
 		t.Fatalf("count:\n got %+v\nwant %+v", s, want)
+	}
+}
+
+// TestWriteText: a report pastes into a mail: no line over 100 columns, no
+// Go syntax, the oops and the console path in it, and a last line that
+// says what the exit status says.
+func TestWriteText(t *testing.T) {
+	long := strings.Repeat("a-long-kernel-message ", 12)
+	r := &Report{
+		Rows: []Row{
+			{Module: "nls_utf8", Role: RoleModule, Code: "6.12.117", Predicted: load.KeepsBTF, Kernel: KernelBTF, Verdict: "identical", Agree: true, Identical: true},
+			{Module: "act_bpf", Role: "hostile:split-id-out-of-range", Code: "6.12.117", Predicted: load.NoBTF, Kernel: KernelCrashed,
+				Verdict: "kernel crashed in this load (in btf_relocate_map_distilled_base)", Edit: long, ModelWhy: long, Kmsg: []string{long}},
+		},
+		Summary: Summary{Arch: "amd64", Build: "6.12.107", Run: "6.12.117", Modules: 1, Loaded: 1, BTFKept: 1, Identical: 1,
+			Accel: "tcg", AccelNote: "KVM failed, fell back to TCG: no user space after 30s under KVM (guest killed) (cached: /root/.cache/x)",
+			BootVerdict: "panic", Disagreements: 1, Splat: []string{"BUG: kernel NULL pointer dereference, address: 0000000000000007", "Call Trace:", "  btf_relocate+0x1ef/0x2b0"},
+			ConsoleLog: "/tmp/share/console.log", BootPhases: vm.Phases{ToTest: 1, Guest: map[string]int64{"plan": 3}}},
+	}
+	var b strings.Builder
+	r.WriteText(&b)
+	out := b.String()
+	for i, l := range strings.Split(out, "\n") {
+		if len(l) > reportWidth {
+			t.Errorf("line %d is %d columns: %q", i+1, len(l), l)
+		}
+	}
+	for _, want := range []string{"kernel oops (trimmed; the console log is named below):", "  console: /tmp/share/console.log",
+		"  BUG: kernel NULL pointer dereference", "boot: panic in 0.0 s (tcg: KVM failed, fell back to TCG)",
+		"verdict: DISAGREE: 1 rows", "\n    btf_relocate+0x1ef/0x2b0\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "map[") || strings.Contains(out, "QEMU") {
+		t.Errorf("Go syntax or the QEMU note in the report:\n%s", out)
+	}
+	r.Summary.BootVerdict, r.Summary.Disagreements = "clean", 0
+	b.Reset()
+	r.WriteText(&b)
+	if !strings.HasSuffix(b.String(), "verdict: every row agrees with the model\n") || r.Disagree() {
+		t.Errorf("agreeing report ends:\n%s", b.String())
 	}
 }

@@ -5,8 +5,10 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/btfrecon/btfrecon/gotest"
 	"github.com/btfrecon/btfrecon/harness/btf"
@@ -259,6 +261,9 @@ func (p *preparer) write(stepName, module, role, code string, flags int, host *k
 func (p *preparer) extra(x ExtraModule) (step, error) {
 	m, err := kmod.Open(x.Path)
 	if err != nil {
+		if x.AsIs {
+			return p.asIs(x, err)
+		}
 		return step{}, err
 	}
 	raw, ok := m.BTF()
@@ -283,5 +288,29 @@ func (p *preparer) extra(x ExtraModule) (step, error) {
 	if name == "" {
 		name = kmod.ModName(m.Name)
 	}
-	return p.write(x.Role+"-"+name, name, x.Role, "file", x.Flags, m, split, base, "")
+	st, err := p.write(x.Role+"-"+name, name, x.Role, "file", x.Flags, m, split, base, "")
+	mi, _ := m.Section(".modinfo")
+	if f := strings.Fields(kmod.ParseModInfo(mi).Vermagic); len(f) > 0 {
+		st.row.BuiltFor = f[0]
+	}
+	return st, err
+}
+
+// asIs puts a module the model cannot read into the share unchanged, so
+// the kernel's answer to it can still be reported.
+func (p *preparer) asIs(x ExtraModule, why error) (step, error) {
+	data, err := os.ReadFile(x.Path)
+	if err != nil {
+		return step{}, err
+	}
+	name := kmod.ModName(filepath.Base(x.Path))
+	file := gotest.ModDir + "/" + x.Role + "-" + name + ".ko"
+	if err := kmod.WriteFileAtomic(filepath.Join(p.work, file), data, 0o644); err != nil {
+		return step{}, err
+	}
+	return step{
+		Step: gotest.Step{Name: x.Role + "-" + name, File: file, Module: name, Flags: x.Flags},
+		row: Row{Module: name, Step: x.Role + "-" + name, Role: x.Role, Code: "file", Flags: x.Flags,
+			ModelWhy: "the model cannot read the module: " + why.Error()},
+	}, nil
 }

@@ -3,7 +3,7 @@ package scenario
 import (
 	"fmt"
 	"io"
-	"text/tabwriter"
+	"strings"
 
 	"github.com/btfrecon/btfrecon/harness/cases"
 	"github.com/btfrecon/btfrecon/harness/load"
@@ -17,7 +17,8 @@ const (
 	KernelBTF      KernelOutcome = "btf"            // loaded, /sys/kernel/btf/<m> present
 	KernelNoBTF    KernelOutcome = "no-btf"         // loaded, no BTF
 	KernelRefused  KernelOutcome = "load-failed"    // finit_module failed (Row.LoadErr says how)
-	KernelHung     KernelOutcome = "hung"           // the guest stopped inside this load
+	KernelHung     KernelOutcome = "hung"           // the guest stopped inside this load (no crash)
+	KernelCrashed  KernelOutcome = "crashed"        // the kernel oopsed or panicked inside this load
 	KernelNotRun   KernelOutcome = "not-run"        // the boot ended before the step
 	KernelAlready  KernelOutcome = "already-loaded" // not judged
 	kernelUnjudged KernelOutcome = ""
@@ -52,8 +53,9 @@ type Row struct {
 	SysfsBytes int           `json:"sysfs_bytes"`
 	ModelBytes int           `json:"model_bytes,omitempty"`
 	Cilium     string        `json:"cilium,omitempty"`
-	Kmsg       []string      `json:"kmsg,omitempty"` // kernel log lines about BTF
-	Diff       string        `json:"diff,omitempty"` // the differ's report on a mismatch
+	BuiltFor   string        `json:"built_for,omitempty"` // a file module's vermagic release
+	Kmsg       []string      `json:"kmsg,omitempty"`      // kernel log lines about BTF
+	Diff       string        `json:"diff,omitempty"`      // the differ's report on a mismatch
 	Millis     int64         `json:"ms,omitempty"`
 
 	pred load.Prediction
@@ -91,8 +93,12 @@ type Summary struct {
 	Uname          string  `json:"uname,omitempty"`
 	Taint          string  `json:"taint,omitempty"`
 
-	// CrashSite is the function an oops stopped in ("" without one).
-	CrashSite string `json:"crash_site,omitempty"`
+	// CrashSite is the function an oops stopped in ("" without one), and
+	// Splat the oops trimmed for a report (vm.Splat).
+	CrashSite string   `json:"crash_site,omitempty"`
+	Splat     []string `json:"splat,omitempty"`
+	// ConsoleLog is the guest's serial console, kept in the share.
+	ConsoleLog string `json:"console_log"`
 	// BootPhases splits BootSeconds (guest uptime stamps vs wall time).
 	BootPhases vm.Phases `json:"boot_phases"`
 }
@@ -104,6 +110,15 @@ type Report struct {
 	Skipped []string `json:"skipped,omitempty"` // modules left out, with why
 	Console string   `json:"-"`
 	Share   string   `json:"share"`
+	// Expected is set when the report is judged by recorded expectations
+	// (Expect) instead of "every row agrees": what that judgement said.
+	Expected *Expectation `json:"expected,omitempty"`
+}
+
+// Expectation is the outcome of Expect on a report.
+type Expectation struct {
+	Met    bool   `json:"met"`
+	Detail string `json:"detail"`
 }
 
 // Disagree reports any disagreement or a boot that did not complete.
@@ -151,26 +166,25 @@ func (s *Summary) count(r Row, build string) {
 	}
 }
 
-// WriteText writes the report for a person: one line a row, the case rows'
-// edits and kernel messages, any per-type diff, then the totals.
+// WriteText writes the report for a person and a mail to the BPF list:
+// lines of at most 100 columns, one row a line, the case rows' edits and
+// kernel messages, any per-type diff, the oops trimmed, then the totals and
+// a verdict line that says what the exit status says.
 func (r *Report) WriteText(w io.Writer) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "MODULE\tROLE\tCODE\tPREDICTED\tKERNEL\tBYTES\tVERDICT")
+	writeTable(w, r.Rows)
 	for _, row := range r.Rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", row.Module, row.Role, row.Code, row.Predicted, row.Kernel, row.SysfsBytes, row.Verdict)
-	}
-	tw.Flush()
-	for _, row := range r.Rows {
-		if row.Role != RoleModule && row.Role != RoleDep && (row.Edit != "" || len(row.Kmsg) > 0 || row.LoadErr != "") {
-			fmt.Fprintf(w, "\n%s %s: %s\n", row.Role, row.Module, row.Edit)
-			if row.ModelWhy != "" {
-				fmt.Fprintf(w, "  model: %s\n", row.ModelWhy)
+		if row.Role != RoleModule && row.Role != RoleDep && (row.Edit != "" || len(row.Kmsg) > 0 || row.LoadErr != "" || row.ModelWhy != "") {
+			fmt.Fprintf(w, "\n%s %s", row.Role, row.Module)
+			if row.BuiltFor != "" {
+				fmt.Fprintf(w, " (built for %s)", row.BuiltFor)
 			}
-			if row.LoadErr != "" {
-				fmt.Fprintf(w, "  finit_module: %s\n", row.LoadErr)
-			}
+			fmt.Fprintln(w, ":")
+			wrap(w, "  edit: ", row.Edit)
+			wrap(w, "  verdict: ", row.Verdict)
+			wrap(w, "  model: ", row.ModelWhy)
+			wrap(w, "  finit_module: ", row.LoadErr)
 			for _, l := range row.Kmsg {
-				fmt.Fprintf(w, "  kernel: %s\n", l)
+				wrap(w, "  kernel: ", l)
 			}
 		}
 		if row.Diff != "" {
@@ -178,29 +192,124 @@ func (r *Report) WriteText(w io.Writer) {
 		}
 	}
 	s := r.Summary
-	if s.Modules == 0 { // repro: the rows above are the whole story
-		fmt.Fprintln(w)
-	} else {
-		fmt.Fprintf(w, "\n%s %s -> %s: %d modules, %d loaded (%d of %s's build with force flags, %d of %s's build), %d refused; "+
-			"BTF kept %d, dropped %d; %d byte-identical, %d byte differences, %d disagreements\n",
-			s.Arch, s.Build, s.Run, s.Modules, s.Loaded, s.OwnBuild, s.Build, s.OtherBuild, s.Run, s.Refused,
-			s.BTFKept, s.BTFDropped, s.Identical, s.Differences, s.Disagreements)
+	if len(s.Splat) > 0 {
+		fmt.Fprintf(w, "\nkernel oops (trimmed; the console log is named below):\n")
+		for _, l := range s.Splat {
+			fmt.Fprintf(w, "  %s\n", clip(l, reportWidth-2))
+		}
 	}
-	fmt.Fprintf(w, "boot: %s in %.1f s (accel %s: %s), prepare %.1f s; MODULE_ALLOW_BTF_MISMATCH=%v; share %s\n",
-		s.BootVerdict+parens(s.BootDetail), s.BootSeconds, s.Accel, s.AccelNote, s.PrepareSeconds, s.AllowMismatch, r.Share)
+	if s.Modules > 0 {
+		fmt.Fprintf(w, "\n%s: modules built for %s, loaded on %s (MODULE_ALLOW_BTF_MISMATCH=%s)\n", s.Arch, s.Build, s.Run, yn(s.AllowMismatch))
+		fmt.Fprintf(w, "  modules %d: loaded %d (%s's code %d, %s's code %d), load refused %d\n",
+			s.Modules, s.Loaded, s.Build, s.OwnBuild, s.Run, s.OtherBuild, s.Refused)
+		fmt.Fprintf(w, "  BTF kept %d (%d byte-identical, %d different), dropped %d\n", s.BTFKept, s.Identical, s.Differences, s.BTFDropped)
+	} else {
+		fmt.Fprintf(w, "\n%s: loaded on %s (MODULE_ALLOW_BTF_MISMATCH=%s)\n", s.Arch, s.Run, yn(s.AllowMismatch))
+	}
+	fmt.Fprintf(w, "  boot: %s in %.1f s (%s), prepare %.1f s\n",
+		s.BootVerdict, s.BootSeconds, accelShort(s.Accel, s.AccelNote), s.PrepareSeconds)
+	if s.BootDetail != "" {
+		wrap(w, "  boot detail: ", s.BootDetail)
+	}
 	if p := s.BootPhases; p.ToTest > 0 {
-		fmt.Fprintf(w, "boot phases: %.1f s kernel clock to the guest test (kernel, init, 9p, test binary), %.1f s guest set-up %v, "+
-			"%.1f s steps, %.1f s shutdown, %.1f s off the kernel clock (QEMU, firmware, decompression)\n",
-			p.ToTest, p.Setup, p.Guest, p.Steps, p.Shutdown, p.Outside)
+		fmt.Fprintf(w, "  boot phases: to the guest test %.1f s, set-up %.1f s, steps %.1f s, shutdown %.1f s, off-clock %.1f s\n",
+			p.ToTest, p.Setup, p.Steps, p.Shutdown, p.Outside)
 	}
 	if len(r.Skipped) > 0 {
-		fmt.Fprintf(w, "skipped %d modules (first: %s)\n", len(r.Skipped), r.Skipped[0])
+		wrap(w, fmt.Sprintf("  skipped %d modules, first: ", len(r.Skipped)), r.Skipped[0])
+	}
+	wrap(w, "  console: ", s.ConsoleLog)
+	switch {
+	case r.Expected != nil && r.Expected.Met:
+		wrap(w, "verdict: ", "recorded expectations met: "+r.Expected.Detail)
+	case r.Expected != nil:
+		wrap(w, "verdict: ", "RECORDED EXPECTATIONS NOT MET: "+r.Expected.Detail)
+	case r.Disagree():
+		fmt.Fprintf(w, "verdict: DISAGREE: %d rows where kernel and model disagree, %d byte differences, boot %s\n",
+			s.Disagreements, s.Differences, s.BootVerdict)
+	default:
+		fmt.Fprintln(w, "verdict: every row agrees with the model")
 	}
 }
 
-func parens(d string) string {
-	if d == "" {
-		return ""
+// writeTable writes one line a row, the verdict clipped to keep the line
+// within reportWidth.
+func writeTable(w io.Writer, rows []Row) {
+	head := []string{"MODULE", "ROLE", "CODE", "PREDICTED", "KERNEL", "BYTES"}
+	cells := [][]string{head}
+	for _, r := range rows {
+		cells = append(cells, []string{r.Module, r.Role, r.Code, string(r.Predicted), string(r.Kernel), fmt.Sprint(r.SysfsBytes)})
 	}
-	return " (" + d + ")"
+	width := make([]int, len(head))
+	for _, c := range cells {
+		for i, v := range c {
+			width[i] = max(width[i], len(v))
+		}
+	}
+	used := 0
+	for _, n := range width {
+		used += n + 2
+	}
+	for i, c := range cells {
+		var b strings.Builder
+		for j, v := range c {
+			fmt.Fprintf(&b, "%-*s  ", width[j], v)
+		}
+		verdict := "VERDICT"
+		if i > 0 {
+			verdict = rows[i-1].Verdict
+		}
+		fmt.Fprintln(w, b.String()+clip(verdict, max(reportWidth-used, 20)))
+	}
+}
+
+// reportWidth is the widest line a report writes: mail to the BPF list.
+const reportWidth = 100
+
+// wrap writes prefix+text folded at reportWidth, continuation lines
+// indented under the text; nothing for an empty text.
+func wrap(w io.Writer, prefix, text string) {
+	if text == "" {
+		return
+	}
+	indent := strings.Repeat(" ", min(len(prefix), 8))
+	line := prefix
+	for _, word := range strings.Fields(text) {
+		if len(line)+1+len(word) > reportWidth && strings.TrimSpace(line) != strings.TrimSpace(prefix) {
+			fmt.Fprintln(w, line)
+			line = indent
+		}
+		if line != prefix && line != indent {
+			line += " "
+		}
+		line += word
+	}
+	fmt.Fprintln(w, line)
+}
+
+// clip shortens s to n columns for a table cell.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-3] + "..."
+}
+
+// accelShort is the accelerator and, when it was not the one asked for,
+// why, in a few words (the QEMU message stays in the JSON).
+func accelShort(accel, note string) string {
+	if note == "" {
+		return accel
+	}
+	if i := strings.IndexAny(note, ":("); i > 0 {
+		note = strings.TrimSpace(note[:i])
+	}
+	return accel + ": " + clip(note, 40)
+}
+
+func yn(b bool) string {
+	if b {
+		return "y"
+	}
+	return "n"
 }

@@ -49,8 +49,12 @@ type Options struct {
 	// Src is the btfrecon source root; Work the directory to share with
 	// the guest ("" = a fresh one under $CACHE/vm/).
 	Src, Work string
-	Progress  io.Writer
-	VM        []vm.Option
+	// Keep leaves the share whole after the run; otherwise the module
+	// files, the guest's copies and the guest binary go, and the console
+	// log, the plan and the guest's records stay.
+	Keep     bool
+	Progress io.Writer
+	VM       []vm.Option
 }
 
 // ExtraModule is a module file given by path.
@@ -62,6 +66,9 @@ type ExtraModule struct {
 	// sections are loaded as they are.
 	Distill bool
 	Flags   int
+	// AsIs loads a module the model cannot read unchanged (repro
+	// --allow-bad-input): the report then holds only the kernel's answer.
+	AsIs bool
 }
 
 // Run prepares and boots the scenario and compares.
@@ -157,6 +164,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		s.Taint = boot.End.Taint
 	}
 	s.BootPhases = boot.Phases()
+	s.Splat = vm.Splat(boot.Console)
+	s.ConsoleLog = filepath.Join(work, vm.ConsoleFile)
 	for i, oc := range boot.Outcomes {
 		row := judge(steps[i].row, oc, boot, boot, B.vmlinux)
 		rep.Rows = append(rep.Rows, row)
@@ -165,6 +174,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if boot.Verdict == vm.Clean && boot.End == nil {
 		s.BootVerdict = "incomplete"
 		s.BootDetail = "the guest powered off without finishing the plan (see the console)"
+	}
+	if !o.Keep {
+		for _, big := range []string{gotest.ModDir, gotest.OutDir, vm.GuestTestFile} {
+			os.RemoveAll(filepath.Join(work, big))
+		}
 	}
 	return rep, nil
 }
