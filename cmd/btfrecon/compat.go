@@ -11,6 +11,7 @@ import (
 	"github.com/btfrecon/btfrecon/harness/kernels"
 	"github.com/btfrecon/btfrecon/harness/kmod"
 	"github.com/btfrecon/btfrecon/harness/load"
+	"github.com/btfrecon/btfrecon/harness/report"
 )
 
 func runCompat(e *env, args []string) error {
@@ -71,7 +72,7 @@ func runCompat(e *env, args []string) error {
 		}
 		keep = func(n string) bool { return want[kmod.ModName(n)] }
 	}
-	rep, err := compat.Check(*build+" "+*arch, *run+" "+*arch, bb, target, mods, keep)
+	rep, err := compat.Check(report.NewHeader("compat", *arch, *build, *run, false), bb, target, mods, keep)
 	if err != nil {
 		return err
 	}

@@ -116,7 +116,7 @@ func runVMRun(e *env, args []string) error {
 		return err
 	}
 	if *expect == "" {
-		return report(e, rep, f.jsonOut)
+		return writeReport(e, rep, f.jsonOut)
 	}
 	var want []cases.Case
 	for _, c := range o.Cases {
@@ -129,10 +129,10 @@ func runVMRun(e *env, args []string) error {
 	if err != nil {
 		rep.Expected.Detail = err.Error()
 	}
-	return report(e, rep, f.jsonOut)
+	return writeReport(e, rep, f.jsonOut)
 }
 
-func report(e *env, rep *scenario.Report, jsonOut bool) error {
+func writeReport(e *env, rep *scenario.Report, jsonOut bool) error {
 	if jsonOut {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
@@ -184,5 +184,5 @@ func runRepro(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return report(e, rep, f.jsonOut)
+	return writeReport(e, rep, f.jsonOut)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/btfrecon/btfrecon/harness/corpus"
 	"github.com/btfrecon/btfrecon/harness/load"
 	"github.com/btfrecon/btfrecon/harness/recon"
+	"github.com/btfrecon/btfrecon/harness/report"
 )
 
 // DistillRefused is the verdict on a module the model cannot distill; every
@@ -27,29 +28,37 @@ const DistillRefused = "distill-refused"
 type Result struct {
 	Module  string       `json:"module"`
 	Path    string       `json:"path"`
-	Verdict string       `json:"verdict"` // a load.Outcome, or DistillRefused
+	Verdict string       `json:"predicted"` // a load.Outcome, or DistillRefused
+	Reason  string       `json:"reason,omitempty"`
 	Errno   int          `json:"errno,omitempty"`
-	Cause   string       `json:"cause,omitempty"`
+	Cause   string       `json:"cause,omitempty"` // the reason without module-specific ids, for grouping
 	Error   *recon.Error `json:"-"`
 }
 
 // Report is a whole run.
 type Report struct {
-	Build   string   `json:"build"`
-	Run     string   `json:"run"`
+	// Header names the kernels; its AllowMismatch says whether a refused
+	// module loads without BTF (true) or not at all.
+	report.Header
 	Modules []Result `json:"modules"`
-	Keeps   int      `json:"keeps_btf"`
-	Refused int      `json:"refused"` // the BTF is refused at load
-	Failed  int      `json:"distill_refused"`
-	// AllowMismatch is the running kernel's MODULE_ALLOW_BTF_MISMATCH: a
-	// refused module loads without BTF (true) or not at all.
-	AllowMismatch bool `json:"module_allow_btf_mismatch"`
+	Summary Summary  `json:"summary"`
+}
+
+// Summary counts a report.
+type Summary struct {
+	Modules int `json:"modules"`
+	Keeps   int `json:"btf_kept"`
+	Refused int `json:"btf_refused"` // the BTF is refused at load
+	Failed  int `json:"distill_refused"`
 }
 
 // Check distills every module against build's vmlinux BTF and predicts its
-// load on run (harness/load). keep selects modules by name (nil: all).
-func Check(buildName, runName string, build *btf.Spec, run load.Kernel, mods []corpus.Module, keep func(string) bool) (*Report, error) {
-	rep := &Report{Build: buildName, Run: runName, AllowMismatch: run.AllowMismatch}
+// load on run (harness/load); h names the kernels. keep selects modules by
+// name (nil: all).
+func Check(h report.Header, build *btf.Spec, run load.Kernel, mods []corpus.Module, keep func(string) bool) (*Report, error) {
+	h.AllowMismatch = run.AllowMismatch
+	rep := &Report{Header: h}
+	cnt := &rep.Summary
 	for _, m := range mods {
 		if keep != nil && !keep(m.Name) {
 			continue
@@ -57,14 +66,14 @@ func Check(buildName, runName string, build *btf.Spec, run load.Kernel, mods []c
 		res := Result{Module: m.Name, Path: m.Path}
 		split, err := btf.ParseSplit(m.BTF, build)
 		if err != nil {
-			return nil, fmt.Errorf("%s: .BTF on %s's vmlinux: %w", m.Path, buildName, err)
+			return nil, fmt.Errorf("%s: .BTF on %s's vmlinux: %w", m.Path, h.Build, err)
 		}
 		var re *recon.Error
 		d, s2, err := recon.Distill(build, split)
 		switch {
 		case errors.As(err, &re):
-			res.Verdict, res.Errno, res.Error, res.Cause = DistillRefused, recon.Errno(err), re, cause(re)
-			rep.Failed++
+			res.Verdict, res.Errno, res.Error, res.Cause, res.Reason = DistillRefused, recon.Errno(err), re, cause(re), oneLine(re)
+			cnt.Failed++
 		case err != nil:
 			return nil, fmt.Errorf("%s: %w", m.Path, err)
 		default:
@@ -72,19 +81,22 @@ func Check(buildName, runName string, build *btf.Spec, run load.Kernel, mods []c
 			res.Verdict = string(p.Outcome)
 			switch {
 			case p.Outcome == load.KeepsBTF:
-				rep.Keeps++
+				cnt.Keeps++
 			case errors.As(p.Reason, &re):
-				res.Errno, res.Error, res.Cause = recon.Errno(re), re, cause(re)
-				rep.Refused++
+				res.Errno, res.Error, res.Cause, res.Reason = recon.Errno(re), re, cause(re), oneLine(re)
+				cnt.Refused++
 			default:
 				// Our own distiller's output must decode: anything else is a bug.
 				return nil, fmt.Errorf("%s: distilled sections refused: %w", m.Path, p.Reason)
 			}
 		}
 		rep.Modules = append(rep.Modules, res)
+		cnt.Modules++
 	}
 	return rep, nil
 }
+
+func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
 
 // cause names what a refusal is about without the module-specific type id,
 // so modules refused for one reason group together.
@@ -110,10 +122,10 @@ func cause(e *recon.Error) string {
 // WriteText writes the report for a person (and a mail): totals, then each
 // cause with the modules it refuses.
 func (r *Report) WriteText(w io.Writer) {
-	fmt.Fprintf(w, "btfrecon compat: modules built on %s, loaded on %s\n", r.Build, r.Run)
-	fmt.Fprintf(w, "modules %d: keep BTF %d, refused at load %d, distill refused %d\n",
-		r.Keeps+r.Refused+r.Failed, r.Keeps, r.Refused, r.Failed)
-	if r.Refused > 0 {
+	c := r.Summary
+	fmt.Fprintf(w, "btfrecon compat: modules built on %s %s, loaded on %s %s\n", r.Build, r.Arch, r.Run, r.Arch)
+	fmt.Fprintf(w, "modules %d: keep BTF %d, refused at load %d, distill refused %d\n", c.Modules, c.Keeps, c.Refused, c.Failed)
+	if c.Refused > 0 {
 		if r.AllowMismatch {
 			fmt.Fprintf(w, "(MODULE_ALLOW_BTF_MISMATCH=y on %s: a refused module loads without BTF)\n", r.Run)
 		} else {

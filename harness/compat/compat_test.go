@@ -9,6 +9,7 @@ import (
 	"github.com/btfrecon/btfrecon/harness/btf"
 	"github.com/btfrecon/btfrecon/harness/corpus"
 	"github.com/btfrecon/btfrecon/harness/load"
+	"github.com/btfrecon/btfrecon/harness/report"
 )
 
 func base(t *testing.T, fooSize uint32) *btf.Spec {
@@ -35,12 +36,12 @@ func TestCheck(t *testing.T) {
 		{Name: "embeds2", Path: "kernel/b/embeds2.ko.xz", BTF: mk(func(b *btf.Builder) { b.Struct("x", 8, btf.Member{Name: "f", Type: 2}) })},
 		{Name: "skipped", Path: "kernel/c/skipped.ko.xz", BTF: mk(func(b *btf.Builder) { b.Ptr(1) })},
 	}
-	rep, err := Check("A", "B", build, load.Kernel{Vmlinux: run, Order: binary.LittleEndian, AllowMismatch: true}, mods, func(n string) bool { return n != "skipped" })
+	rep, err := Check(report.NewHeader("compat", "amd64", "A", "B", false), build, load.Kernel{Vmlinux: run, Order: binary.LittleEndian, AllowMismatch: true}, mods, func(n string) bool { return n != "skipped" })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Keeps != 1 || rep.Refused != 2 || rep.Failed != 0 || len(rep.Modules) != 3 {
-		t.Fatalf("keeps %d refused %d failed %d of %d", rep.Keeps, rep.Refused, rep.Failed, len(rep.Modules))
+	if c := rep.Summary; c.Keeps != 1 || c.Refused != 2 || c.Failed != 0 || c.Modules != 3 || len(rep.Modules) != 3 {
+		t.Fatalf("summary %+v of %d", c, len(rep.Modules))
 	}
 	var out bytes.Buffer
 	rep.WriteText(&out)
@@ -53,7 +54,7 @@ func TestCheck(t *testing.T) {
 	}
 	// Where MODULE_ALLOW_BTF_MISMATCH is not set (Debian's 7.2), the same
 	// refusal fails the module load.
-	strict, err := Check("A", "B", build, load.Kernel{Vmlinux: run, Order: binary.LittleEndian}, mods, nil)
+	strict, err := Check(report.NewHeader("compat", "amd64", "A", "B", false), build, load.Kernel{Vmlinux: run, Order: binary.LittleEndian}, mods, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,7 +47,7 @@ func BenchmarkBootToVerdict(b *testing.B) {
 					}
 					sum = rep.Summary
 					p := sum.BootPhases
-					boot += sum.BootSeconds
+					boot += float64(sum.BootSeconds)
 					toTest, setup, outside, steps = toTest+p.ToTest, setup+p.Setup, outside+p.Outside, steps+p.Steps
 				}
 				n := float64(b.N)

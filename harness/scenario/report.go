@@ -7,6 +7,7 @@ import (
 
 	"github.com/btfrecon/btfrecon/harness/cases"
 	"github.com/btfrecon/btfrecon/harness/load"
+	"github.com/btfrecon/btfrecon/harness/report"
 	"github.com/btfrecon/btfrecon/harness/vm"
 )
 
@@ -39,12 +40,12 @@ const (
 type Row struct {
 	Module     string        `json:"module"`
 	Step       string        `json:"step"`
-	Role       string        `json:"role"`            // a Role* or a case label (negative:renamed, ...)
-	Code       string        `json:"code"`            // whose build was loaded: the release, or "file"
-	Flags      int           `json:"flags"`           // finit_module flags
-	Edit       string        `json:"edit,omitempty"`  // what a case row changed
-	Predicted  load.Outcome  `json:"predicted"`       // the model's outcome
-	ModelWhy   string        `json:"model,omitempty"` // the model's reason for a refusal
+	Role       string        `json:"role"`             // a Role* or a case label (negative:renamed, ...)
+	Code       string        `json:"code"`             // whose build was loaded: the release, or "file"
+	Flags      int           `json:"flags"`            // finit_module flags
+	Edit       string        `json:"edit,omitempty"`   // what a case row changed
+	Predicted  load.Outcome  `json:"predicted"`        // the model's outcome
+	ModelWhy   string        `json:"reason,omitempty"` // the model's reason for a refusal
 	Kernel     KernelOutcome `json:"kernel"`
 	LoadErr    string        `json:"load_error,omitempty"` // finit_module's errno and message
 	Verdict    string        `json:"verdict"`
@@ -70,28 +71,28 @@ func (r *Row) counted() bool {
 
 // Summary counts a scenario.
 type Summary struct {
-	Arch           string  `json:"arch"`
-	Build          string  `json:"build"`
-	Run            string  `json:"run"`
-	Modules        int     `json:"modules"`
-	Loaded         int     `json:"loaded"`
-	Refused        int     `json:"refused"` // finit_module failed
-	BTFKept        int     `json:"btf_kept"`
-	BTFDropped     int     `json:"btf_dropped"`
-	Identical      int     `json:"identical"`
-	Differences    int     `json:"differences"`   // byte differences between sysfs and model
-	Disagreements  int     `json:"disagreements"` // any row where kernel and model disagree
-	OwnBuild       int     `json:"a_build_loaded"`
-	OtherBuild     int     `json:"b_build_loaded"`
-	Accel          string  `json:"accel"`
-	AccelNote      string  `json:"accel_note,omitempty"`
-	BootVerdict    string  `json:"boot_verdict"`
-	BootDetail     string  `json:"boot_detail,omitempty"`
-	BootSeconds    float64 `json:"boot_seconds"`
-	PrepareSeconds float64 `json:"prepare_seconds"`
-	AllowMismatch  bool    `json:"module_allow_btf_mismatch"`
-	Uname          string  `json:"uname,omitempty"`
-	Taint          string  `json:"taint,omitempty"`
+	Arch           string         `json:"-"` // in the report's header
+	Build          string         `json:"-"`
+	Run            string         `json:"-"`
+	Modules        int            `json:"modules"`
+	Loaded         int            `json:"loaded"`
+	Refused        int            `json:"load_failed"` // finit_module failed
+	BTFKept        int            `json:"btf_kept"`
+	BTFDropped     int            `json:"btf_dropped"`
+	Identical      int            `json:"identical"`
+	Differences    int            `json:"differences"`   // byte differences between sysfs and model
+	Disagreements  int            `json:"disagreements"` // any row where kernel and model disagree
+	OwnBuild       int            `json:"a_build_loaded"`
+	OtherBuild     int            `json:"b_build_loaded"`
+	Accel          string         `json:"accel"`
+	AccelNote      string         `json:"accel_note,omitempty"`
+	BootVerdict    string         `json:"boot_verdict"`
+	BootDetail     string         `json:"boot_detail,omitempty"`
+	BootSeconds    report.Seconds `json:"boot_seconds"`
+	PrepareSeconds report.Seconds `json:"prepare_seconds"`
+	AllowMismatch  bool           `json:"-"`
+	Uname          string         `json:"uname,omitempty"`
+	Taint          string         `json:"taint,omitempty"`
 
 	// CrashSite is the function an oops stopped in ("" without one), and
 	// Splat the oops trimmed for a report (vm.Splat).
@@ -105,6 +106,7 @@ type Summary struct {
 
 // Report is a finished scenario.
 type Report struct {
+	report.Header
 	Rows    []Row    `json:"modules"`
 	Summary Summary  `json:"summary"`
 	Skipped []string `json:"skipped,omitempty"` // modules left out, with why

@@ -28,6 +28,7 @@ import (
 	"github.com/btfrecon/btfrecon/harness/cache"
 	"github.com/btfrecon/btfrecon/harness/cases"
 	"github.com/btfrecon/btfrecon/harness/kmod"
+	"github.com/btfrecon/btfrecon/harness/report"
 	"github.com/btfrecon/btfrecon/harness/vm"
 )
 
@@ -95,7 +96,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Share: work}
+	rep := &Report{Share: work, Header: report.NewHeader("vm", o.Arch, o.Build, o.Run, allow)}
 	rep.Summary = Summary{Arch: o.Arch, Build: o.Build, Run: o.Run, AllowMismatch: allow}
 
 	prep := newPreparer(A, B, work, allow, logf)
@@ -156,7 +157,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep.Console = boot.Console
 	s := &rep.Summary
 	s.Accel, s.AccelNote, s.BootVerdict, s.BootDetail = string(boot.Accel), boot.AccelNote, string(boot.Verdict), boot.Detail
-	s.BootSeconds, s.PrepareSeconds, s.CrashSite = boot.Seconds, boot.PrepareSeconds, boot.CrashSite
+	s.BootSeconds, s.PrepareSeconds, s.CrashSite = report.Seconds(boot.Seconds), report.Seconds(boot.PrepareSeconds), boot.CrashSite
 	if boot.Start != nil {
 		s.Uname = boot.Start.Uname
 	}

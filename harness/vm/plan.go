@@ -14,6 +14,7 @@ import (
 
 	"github.com/btfrecon/btfrecon/gotest"
 	"github.com/btfrecon/btfrecon/harness/kernels"
+	"github.com/btfrecon/btfrecon/harness/report"
 )
 
 // ConsoleFile is the serial console's copy in the share; CmdlineFile the
@@ -164,6 +165,18 @@ type Phases struct {
 	Shutdown float64          `json:"shutdown_s"`
 	Outside  float64          `json:"outside_s"`
 	Guest    map[string]int64 `json:"guest_ms,omitempty"` // the set-up's parts
+}
+
+// MarshalJSON writes the seconds rounded to 10 ms, as every report does.
+func (p Phases) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		ToTest   report.Seconds   `json:"to_test_s"`
+		Setup    report.Seconds   `json:"setup_s"`
+		Steps    report.Seconds   `json:"steps_s"`
+		Shutdown report.Seconds   `json:"shutdown_s"`
+		Outside  report.Seconds   `json:"outside_s"`
+		Guest    map[string]int64 `json:"guest_ms,omitempty"`
+	}{report.Seconds(p.ToTest), report.Seconds(p.Setup), report.Seconds(p.Steps), report.Seconds(p.Shutdown), report.Seconds(p.Outside), p.Guest})
 }
 
 var powerDownRe = regexp.MustCompile(`\[\s*([0-9]+\.[0-9]+)\] reboot: Power down`)
