@@ -36,6 +36,7 @@ func init() {
 		"inject":   {"MODULE --btf S2 [--btf-base D] -o OUT", "write .BTF (and .BTF.base) into a module, dropping its signature", runInject},
 		"vm":       {"run [--arch amd64|arm64] [--build 6.12.107] [--run 6.12.117] [--modules LIST|all-loadable] [--json] [--expect hostile|cycle]", "boot a catalog kernel, load distilled modules, diff /sys/kernel/btf against the model", runVM},
 		"repro":    {"MODULE.ko --run 6.12.117 [--arch amd64|arm64] [--allow-bad-input] [--json]", "load a module on a catalog kernel; show what the kernel did with its BTF and what the model predicts", runRepro},
+		"kernels":  {"[list] | fetch RELEASE [--arch amd64|arm64] [--headers]", "list the pinned, resolved and cached Debian kernels; fetch one (any release: X.Y.Z, X.Y.Z+debN)", runKernels},
 		"compat":   {"[--build 6.12.107] [--run 6.12.117] [--arch amd64] [--modules all|LIST] [--json]", "which modules built on one Debian point release keep their BTF on another, and why not", runCompat},
 	}
 }

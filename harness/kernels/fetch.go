@@ -185,7 +185,7 @@ func (f *Fetcher) fetchDeb(ctx context.Context, root string, e vmimages.Entry) (
 	}
 	var lastErr error
 	for attempt := 0; attempt < 2; attempt++ {
-		f.logf("fetch %s (%d MB)", e, (e.Size+500_000)/1_000_000)
+		f.logf("fetch %s (%s)", e, sizeString(e.Size))
 		start := time.Now()
 		if err := f.download(ctx, debs, e, path); err != nil {
 			return "", err
@@ -351,6 +351,14 @@ func (f *Fetcher) extract(ctx context.Context, root string, e vmimages.Entry, de
 		return fmt.Errorf("extract %s: %w", e, err)
 	}
 	return nil
+}
+
+// sizeString is a download size for progress lines: "107 MB", "469 kB".
+func sizeString(n int64) string {
+	if n < 1_000_000 {
+		return fmt.Sprintf("%d kB", (n+500)/1000)
+	}
+	return fmt.Sprintf("%d MB", (n+500_000)/1_000_000)
 }
 
 // writeFileAtomic writes data to path through a temporary file in the same

@@ -140,8 +140,10 @@ func (k *Kernel) Uname() (string, error) {
 }
 
 // BTFPath is where the raw vmlinux BTF is cached.
-func (k *Kernel) BTFPath() string {
-	return filepath.Join(k.cacheDir, "btf", k.Release+"-"+k.Arch, "vmlinux.btf")
+func (k *Kernel) BTFPath() string { return btfPath(k.cacheDir, k.Release, k.Arch) }
+
+func btfPath(cacheDir, release, arch string) string {
+	return filepath.Join(cacheDir, "btf", release+"-"+arch, "vmlinux.btf")
 }
 
 // VmlinuxBTF returns the raw vmlinux BTF (what /sys/kernel/btf/vmlinux of

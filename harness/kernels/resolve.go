@@ -151,9 +151,9 @@ func (f *Fetcher) Resolve(ctx context.Context, release, arch string) (vmimages.S
 		kinds = append(kinds, string(e.Kind))
 	}
 	img := set.Image()
-	f.logf("resolved %s %s from Debian %s: %s=%s and %d more (%s; %d MB) pinned in %s (%.1fs)",
+	f.logf("resolved %s %s from Debian %s: %s=%s and %d more (%s; %s) pinned in %s (%.1fs)",
 		set.Release, arch, suite.Name, img.Package, img.Version, len(set.Entries)-1, strings.Join(kinds, ", "),
-		(total+500_000)/1_000_000, ResolvedPath(root), time.Since(start).Seconds())
+		sizeString(total), ResolvedPath(root), time.Since(start).Seconds())
 	return set, nil
 }
 
@@ -297,8 +297,12 @@ func (f *Fetcher) notInArchive(ctx context.Context, a *privateApt, rel vmimages.
 	for _, r := range Nearest(rel, have, nearestN) {
 		near = append(near, r.String())
 	}
-	return fmt.Errorf("%s %s: %w: Debian %s has no %s; nearest %s releases it has: %s (of %d, %s ... %s)",
-		rel, arch, ErrNotInArchive, suite.Name, missing[0].Package, suite.Name, strings.Join(near, ", "), len(have), have[0], have[len(have)-1])
+	span := "its only one"
+	if len(have) > 1 {
+		span = fmt.Sprintf("of %d, %s ... %s", len(have), have[0], have[len(have)-1])
+	}
+	return fmt.Errorf("%s %s: %w: Debian %s has no %s; nearest %s releases it has: %s (%s)",
+		rel, arch, ErrNotInArchive, suite.Name, missing[0].Package, suite.Name, strings.Join(near, ", "), span)
 }
 
 // ReleasesOfImages returns the releases whose image packages for arch on

@@ -172,7 +172,7 @@ func TestResolve(t *testing.T) {
 		},
 		{
 			name: "sid has one release", release: "7.2.14+deb14", arch: "amd64", fresh: []string{"sid"},
-			wantIs: ErrNotInArchive, wantErr: "Debian sid has no linux-binary-unsigned-7.2.14+deb14-amd64; nearest sid releases it has: 7.2.13+deb14 (of 1,",
+			wantIs: ErrNotInArchive, wantErr: "Debian sid has no linux-binary-unsigned-7.2.14+deb14-amd64; nearest sid releases it has: 7.2.13+deb14 (its only one)",
 		},
 		{
 			name: "no arm64 images recorded", release: "7.2.14+deb14", arch: "arm64", fresh: []string{"sid"},
