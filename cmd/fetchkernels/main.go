@@ -1,7 +1,9 @@
-// Command fetchkernels fills the btfrecon cache with the catalog's kernels:
-// it downloads and extracts the packages (see harness/kernels) and writes
-// each kernel's raw vmlinux BTF. `make testdata` runs it; a second run with a
-// warm cache touches neither apt nor the network.
+// Command fetchkernels fills the btfrecon cache with kernels: it downloads
+// and extracts the packages (see harness/kernels) and writes each kernel's
+// raw vmlinux BTF. Releases are X.Y.Z (bookworm) or X.Y.Z+debN (deb12
+// bookworm, deb13 trixie, deb14 sid); one the embedded catalog does not pin
+// is resolved from the Debian archive first. `make testdata` runs it; a
+// second run with a warm cache touches neither apt nor the network.
 package main
 
 import (
@@ -19,7 +21,7 @@ import (
 
 func main() {
 	arch := flag.String("arch", "amd64", "kernel architecture: amd64 or arm64")
-	releases := flag.String("releases", "6.12.107,6.12.117", "comma-separated releases (\"all\": every catalog release for -arch)")
+	releases := flag.String("releases", "6.12.107,6.12.117", "comma-separated releases, X.Y.Z or X.Y.Z+debN (\"all\": every pinned release for -arch)")
 	headers := flag.Bool("headers", false, "also fetch linux-headers, -common and linux-kbuild")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -39,23 +41,14 @@ func run(ctx context.Context, arch, releases string, headers bool) error {
 			}
 		}
 	} else {
-		rels = strings.Split(releases, ",")
+		for _, r := range strings.Split(releases, ",") {
+			if _, err := vmimages.ParseRelease(r); err != nil {
+				return err
+			}
+			rels = append(rels, r)
+		}
 	}
 	f := &kernels.Fetcher{Progress: os.Stdout}
-	var want []vmimages.Entry
-	for _, r := range rels {
-		set, err := vmimages.Lookup(r, arch)
-		if err != nil {
-			return err
-		}
-		want = append(want, set.Image())
-		if headers {
-			want = append(want, set.Headers()...)
-		}
-	}
-	if err := f.AptPrepare(ctx, want); err != nil {
-		return err
-	}
 	for _, r := range rels {
 		start := time.Now()
 		k, err := f.Get(ctx, r, arch, headers)
