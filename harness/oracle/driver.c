@@ -7,6 +7,13 @@
  * btf__relocate) behind the drivers' frame (frame.h: the command line and
  * batch protocol), the byte-exact reference the Go model is diffed against.
  * A refusal is libbpf's errno, with libbpf's WARN/INFO lines as log lines.
+ *
+ * One source for both oracles: libbpf 1.5 (linux-source-6.12, installed as
+ * btfrecon-oracle) and libbpf 1.8 (linux-source-7.2, btfrecon-oracle-1.8).
+ * The calls used here (btf__parse_raw[_split], btf__distill_base,
+ * btf__relocate, btf__raw_data, btf__free, libbpf_set_print) have the same
+ * signatures in both; what differs is libbpf's behaviour, which is the
+ * point (harness/oracle/versions_test.go).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -25,8 +32,8 @@
 #define BTFRECON_SRC_VERSION "unknown"
 #endif
 
-#if LIBBPF_MAJOR_VERSION != 1 || LIBBPF_MINOR_VERSION != 5
-#error "btfrecon-oracle must be built against libbpf 1.5"
+#if LIBBPF_MAJOR_VERSION != 1 || (LIBBPF_MINOR_VERSION != 5 && LIBBPF_MINOR_VERSION != 8)
+#error "btfrecon-oracle must be built against libbpf 1.5 or 1.8"
 #endif
 
 static int print_cb(enum libbpf_print_level level, const char *fmt, va_list ap)
