@@ -1,12 +1,17 @@
-// Package oracle runs the libbpf oracle: our small C driver
+// Package oracle runs the libbpf oracles: our small C driver
 // (harness/oracle/driver.c) linked against libbpf 1.5.0 from Debian's
-// linux-source-6.12, built by `make oracle` into the btfrecon cache as
-// oracle/btfrecon-oracle. Raw BTF bytes go in and out through temp files.
+// linux-source-6.12 (the default, V15: <cache>/oracle/btfrecon-oracle) or
+// against libbpf 1.8.0 from Debian sid's linux-source-7.2 (V18:
+// <cache>/oracle/btfrecon-oracle-1.8), both built by `make oracle`. Raw BTF
+// bytes go in and out through temp files.
 //
-// The driver's protocol (see driver.c): exit 0 ok; exit 1 libbpf failed and
+// The driver's protocol (see frame.h): exit 0 ok; exit 1 libbpf failed and
 // stdout says "error <errno> <NAME>" with libbpf's WARN/INFO lines on stderr;
 // exit 2 usage or I/O. In batch mode each command yields "log <text>" lines
 // and then one result line: "ok", "error <errno> <NAME>" or "fail <message>".
+//
+// Where the two libbpf versions behave differently is pinned in
+// versions_test.go.
 package oracle
 
 import (
@@ -28,8 +33,33 @@ import (
 	"github.com/btfrecon/btfrecon/harness/cache"
 )
 
-// BinaryName is the driver's file name under <cache>/oracle/.
+// Version names one libbpf oracle.
+type Version string
+
+const (
+	V15 Version = "1.5" // libbpf 1.5.0, Debian linux-source-6.12 (6.12.117)
+	V18 Version = "1.8" // libbpf 1.8.0, Debian sid linux-source-7.2 (7.2.13)
+
+	// Default is the byte-exact reference of the contract (6.12's tree).
+	Default = V15
+)
+
+// Versions lists every oracle, the default first.
+var Versions = []Version{V15, V18}
+
+// BinaryName is the default driver's file name under <cache>/oracle/.
 const BinaryName = "btfrecon-oracle"
+
+// BinaryName is v's driver file name under <cache>/oracle/.
+func (v Version) BinaryName() string {
+	if v == V15 {
+		return BinaryName
+	}
+	return BinaryName + "-" + string(v)
+}
+
+// String is "libbpf 1.5" or "libbpf 1.8".
+func (v Version) String() string { return "libbpf " + string(v) }
 
 // Error is a libbpf failure: Errno is the negative errno libbpf returned
 // (e.g. -22), Name its symbol ("EINVAL"), Log libbpf's WARN/INFO output and
@@ -48,50 +78,118 @@ func (e *Error) Error() string {
 	return msg
 }
 
-// Oracle runs one built driver binary.
+// Oracle runs one built driver binary. Version is empty for a driver
+// started by path alone (e.g. the C core's, which speaks the same protocol).
 type Oracle struct {
-	Path string
+	Path    string
+	Version Version
 }
 
-// Find returns the path of the built driver in the cache, or an error
+// Find returns the path of the default oracle (libbpf 1.5).
+func Find() (string, error) { return Default.Find() }
+
+// New returns the default oracle (libbpf 1.5).
+func New() (*Oracle, error) { return Default.New() }
+
+// Require returns the default oracle (libbpf 1.5) for a test; see
+// Version.Require.
+func Require(t testing.TB) *Oracle {
+	t.Helper()
+	return Default.Require(t)
+}
+
+// Find returns the path of v's built driver in the cache, or an error
 // saying how to build it.
-func Find() (string, error) {
+func (v Version) Find() (string, error) {
+	if !v.known() {
+		return "", fmt.Errorf("no libbpf oracle %q (have %v)", string(v), Versions)
+	}
 	dir, err := cache.Dir()
 	if err != nil {
 		return "", err
 	}
-	p := filepath.Join(dir, "oracle", BinaryName)
+	p := filepath.Join(dir, "oracle", v.BinaryName())
 	st, err := os.Stat(p)
 	if err != nil {
-		return "", fmt.Errorf("libbpf oracle not built: run make oracle (%w)", err)
+		return "", fmt.Errorf("%s oracle not built: run make oracle (%w)", v, err)
 	}
 	if !st.Mode().IsRegular() || st.Mode().Perm()&0o111 == 0 {
-		return "", fmt.Errorf("libbpf oracle not built: run make oracle (%s is not an executable file)", p)
+		return "", fmt.Errorf("%s oracle not built: run make oracle (%s is not an executable file)", v, p)
 	}
 	return p, nil
 }
 
-// New returns an Oracle for the driver Find locates.
-func New() (*Oracle, error) {
-	p, err := Find()
+// New returns an Oracle for v's driver.
+func (v Version) New() (*Oracle, error) {
+	p, err := v.Find()
 	if err != nil {
 		return nil, err
 	}
-	return &Oracle{Path: p}, nil
+	return &Oracle{Path: p, Version: v}, nil
 }
 
-// Require returns the oracle for a test. A missing driver fails the test;
-// only BTFRECON_NO_ORACLE=1 turns that into a skip.
-func Require(t testing.TB) *Oracle {
+// Require returns v's oracle for a test, after checking that the driver
+// says it is that libbpf ("libbpf 1.8 src ..."). A missing or wrong driver
+// fails the test; only BTFRECON_NO_ORACLE=1 turns that into a skip.
+func (v Version) Require(t testing.TB) *Oracle {
 	t.Helper()
 	if os.Getenv("BTFRECON_NO_ORACLE") == "1" {
-		t.Skip("BTFRECON_NO_ORACLE=1: libbpf oracle disabled")
+		t.Skipf("BTFRECON_NO_ORACLE=1: %s oracle disabled", v)
 	}
-	p, err := Find()
+	o, err := v.New()
 	if err != nil {
-		t.Fatal(err) // "libbpf oracle not built: run make oracle (...)"
+		t.Fatal(err) // "libbpf 1.8 oracle not built: run make oracle (...)"
 	}
-	return &Oracle{Path: p}
+	if err := o.checkVersion(); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+// RequireAll returns every oracle (Versions order) for a test.
+func RequireAll(t testing.TB) []*Oracle {
+	t.Helper()
+	all := make([]*Oracle, len(Versions))
+	for i, v := range Versions {
+		all[i] = v.Require(t)
+	}
+	return all
+}
+
+func (v Version) known() bool {
+	for _, k := range Versions {
+		if v == k {
+			return true
+		}
+	}
+	return false
+}
+
+var versionChecked sync.Map // path -> error
+
+// checkVersion runs the driver's version verb once per path.
+func (o *Oracle) checkVersion() error {
+	if r, ok := versionChecked.Load(o.Path); ok {
+		err, _ := r.(error)
+		return err
+	}
+	var err error
+	out, xerr := exec.Command(o.Path, "version").Output()
+	if xerr != nil {
+		err = fmt.Errorf("%s version: %v", o.Path, xerr)
+	} else if !strings.HasPrefix(string(out), o.Version.String()+" ") {
+		err = fmt.Errorf("%s says %q, want %s: run make oracle", o.Path, strings.TrimSpace(string(out)), o.Version)
+	}
+	versionChecked.Store(o.Path, err)
+	return err
+}
+
+// Name is the oracle's label in reports: "libbpf 1.5", or the path.
+func (o *Oracle) Name() string {
+	if o.Version != "" {
+		return o.Version.String()
+	}
+	return o.Path
 }
 
 // Distill runs btf__distill_base on split (raw split BTF on base) and
