@@ -85,7 +85,7 @@ func TestCLI(t *testing.T) {
 		{"relocate with the map", []string{"relocate", "--map", "--distilled", p("d.btf"), "--split", p("s2.btf"), "--target", p("base.btf")}, 0,
 			"[1] INT 'int' size=4 -> [1] INT 'int' size=4\n[2] STRUCT 'foo' size=8 -> [2] STRUCT 'foo' size=8\n", ""},
 		{"relocate onto a grown foo", []string{"relocate", "--distilled", p("d.btf"), "--split", p("s2.btf"), "--target", p("grown.btf")}, 1, "",
-			"distilled type: [2] STRUCT 'foo' size=8 (embedded in a split struct/union: sizes must match)\n  candidate [2] STRUCT 'foo' size=16: refused: embedded: size 16, distilled size 8\n  errno: -EINVAL (-22)"},
+			"distilled type: [2] STRUCT 'foo' size=8 (embedded in a split struct/union: sizes must match)\n  embedded by: [3] STRUCT 'bar' size=16, member 'f'\n  candidate [2] STRUCT 'foo' size=16: refused: embedded: size 16, distilled size 8\n  errno: -EINVAL (-22)"},
 		{"inject", []string{"inject", ko, "--btf", p("s2.btf"), "--btf-base", p("d.btf"), "-o", p("out.ko")}, 0, "and .BTF.base", ""},
 		{"dump the injected module on its .BTF.base", []string{"dump", p("out.ko")}, 0, "[3] STRUCT 'bar' size=16 vlen=2", ""},
 		{"relocate the injected module", []string{"relocate", "--ko", p("out.ko"), "--target", p("base.btf")}, 0, "relocated", ""},

@@ -74,7 +74,9 @@ type Error struct {
 	Type   TypeRef // the distilled (or, for distill, base) type at fault
 	// Embedded is set when the type is embedded in a split composite,
 	// which makes its size part of the match.
-	Embedded   bool
+	Embedded bool
+	// EmbeddedBy names the first split member that embeds it.
+	EmbeddedBy string
 	Detail     string
 	Candidates []Candidate
 }
@@ -103,6 +105,9 @@ func (e *Error) Explain() string {
 		b.WriteString(" (embedded in a split struct/union: sizes must match)")
 	}
 	b.WriteString("\n")
+	if e.EmbeddedBy != "" {
+		fmt.Fprintf(&b, "  embedded by: %s\n", e.EmbeddedBy)
+	}
 	if e.Detail != "" {
 		fmt.Fprintf(&b, "  detail: %s\n", e.Detail)
 	}

@@ -14,7 +14,7 @@ func (r *relocator) ambiguous(dt btf.Type, prev btf.TypeID, bt btf.Type) error {
 	_, whyPrev := acceptCandidate(dt, pt, r.embedded[dt.ID])
 	_, why := acceptCandidate(dt, bt, r.embedded[dt.ID])
 	return &Error{Op: "relocate", Reason: ErrMultiple, Errno: syscall.EINVAL,
-		Type: ref(r.dist, dt), Embedded: r.embedded[dt.ID],
+		Type: ref(r.dist, dt), Embedded: r.embedded[dt.ID], EmbeddedBy: r.embeddedBy(dt.ID),
 		Candidates: []Candidate{
 			{TypeRef: ref(r.target, pt), Accepted: true, Why: whyPrev},
 			{TypeRef: ref(r.target, bt), Accepted: true, Why: why + "; already mapped"},
@@ -28,7 +28,7 @@ func (r *relocator) unmapped(id btf.TypeID, composites map[uint32]int) error {
 	dt, _ := r.dist.Type(id)
 	name := r.dist.Name(dt)
 	e := &Error{Op: "relocate", Reason: ErrNoCandidate, Errno: syscall.EINVAL,
-		Type: ref(r.dist, dt), Embedded: r.embedded[id]}
+		Type: ref(r.dist, dt), Embedded: r.embedded[id], EmbeddedBy: r.embeddedBy(id)}
 	sizeRefused := false
 	for bid := btf.TypeID(1); bid < r.nb; bid++ {
 		bt := r.target.Local(int(bid - 1))

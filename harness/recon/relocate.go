@@ -54,6 +54,7 @@ type relocator struct {
 	dlen, blen          uint32     // string section lengths of the same
 
 	embedded []bool              // by distilled id
+	holder   []holder            // by distilled id: the first split member embedding it
 	idMap    []btf.TypeID        // by pre-relocation id
 	nameMap  map[uint32]uint32   // distilled name offset -> target name offset
 	refused  map[btf.TypeID]bool // distilled ids with a refused candidate
@@ -85,6 +86,7 @@ func (r *relocator) validateDistilled() error {
 // the module's layout, so it must match the target's.
 func (r *relocator) markEmbedded() error {
 	r.embedded = make([]bool, r.nd)
+	r.holder = make([]holder, r.nd)
 	limit := r.split.NumIDs() // a longer chain must loop
 	for i := range r.split.NumLocal() {
 		t := r.split.Local(i)
@@ -112,14 +114,30 @@ func (r *relocator) markEmbedded() error {
 					from, f = mt, 3
 					continue
 				}
-				if id < r.nd && isComposite(mt.Kind()) {
+				if id < r.nd && isComposite(mt.Kind()) && !r.embedded[id] {
 					r.embedded[id] = true
+					r.holder[id] = holder{local: i, member: m}
 				}
 				break
 			}
 		}
 	}
 	return nil
+}
+
+// holder is a split composite member that embeds a distilled type.
+type holder struct{ local, member int }
+
+// embeddedBy names the split member that embeds distilled type id, for
+// explanations: "[112790] STRUCT 'gpio_device' size=1232, member 'chip'".
+func (r *relocator) embeddedBy(id btf.TypeID) string {
+	if int(id) >= len(r.embedded) || !r.embedded[id] {
+		return ""
+	}
+	h := r.holder[id]
+	t := r.split.Local(h.local)
+	name, _ := r.split.String(t.W[3+3*h.member])
+	return fmt.Sprintf("%s, member '%s'", ref(r.split, t), name)
 }
 
 // Embedded lists, in id order, the distilled composites that a split
