@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -165,6 +166,31 @@ func TestVersionAndExamples(t *testing.T) {
 		}
 		if h := errb.String(); !strings.Contains(h, "example") || !strings.Contains(h, "\n  btfrecon "+name) {
 			t.Errorf("%s --help has no example:\n%s", name, errb.String())
+		}
+	}
+}
+
+// TestUsageMatchesFlags: every --flag a verb's usage line names is a flag
+// the verb defines.
+func TestUsageMatchesFlags(t *testing.T) {
+	flagRe := regexp.MustCompile(`(?:^|[\s\[(|])--?([a-z][a-z0-9-]*)`)
+	for name, v := range verbs {
+		args := []string{name, "--help"}
+		if name == "vm" {
+			args = []string{"vm", "run", "--help"}
+		}
+		var out, errb bytes.Buffer
+		run(args, &env{stdout: &out, stderr: &errb})
+		defined := map[string]bool{}
+		for _, l := range strings.Split(errb.String(), "\n") {
+			if f := strings.Fields(l); len(f) > 0 && strings.HasPrefix(l, "  -") {
+				defined[strings.TrimPrefix(f[0], "-")] = true
+			}
+		}
+		for _, m := range flagRe.FindAllStringSubmatch(v.usage, -1) {
+			if !defined[m[1]] {
+				t.Errorf("%s: usage names --%s, which is not a flag of it (flags: %v)", name, m[1], defined)
+			}
 		}
 	}
 }
