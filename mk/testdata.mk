@@ -1,9 +1,11 @@
 # Real test data: Debian kernel packages from vmimages/catalog.tsv, fetched
 # and extracted into $(CACHE) (debs/, kernels/, btf/) by cmd/fetchkernels.
-# Needs root on Debian 12 only to run apt (apt-get update/download, and
-# dpkg --add-architecture arm64 for the arm64 set); a warm cache needs neither.
-# TESTDATA_FLAGS adds fetchkernels flags, e.g. TESTDATA_FLAGS=-releases=all.
-.PHONY: testdata testdata-headers testdata-arm64
+# apt runs with btfrecon's private configuration under $(CACHE)/apt (its own
+# lists for bookworm, trixie and sid, amd64 and arm64): /etc/apt is never
+# changed and no architecture is added to dpkg; a warm cache needs no apt.
+# TESTDATA_FLAGS adds fetchkernels flags, e.g. TESTDATA_FLAGS=-releases=all,
+# or -releases=6.12.117+deb13,7.2.13+deb14 (resolved from the archive).
+.PHONY: testdata testdata-headers testdata-arm64 kernels-check
 
 FETCHKERNELS = $(GO) run ./cmd/fetchkernels
 
@@ -17,3 +19,11 @@ testdata-headers:
 
 testdata-arm64:
 	$(FETCHKERNELS) -arch arm64 $(TESTDATA_FLAGS)
+
+# One real resolution from the Debian archive (network): releases the catalog
+# does not pin (bookworm 6.12.111, sid 7.2.13+deb14) are looked up afresh,
+# fetched into $(CACHE) and opened (vmlinux BTF decoded, modules listed), and
+# a missing one must be refused with its nearest releases. KERNELS_CHECK lists
+# others: KERNELS_CHECK=6.12.117+deb13/amd64,7.2.13+deb14/arm64.
+kernels-check:
+	BTFRECON_KERNELS_CHECK=$(or $(KERNELS_CHECK),1) $(GO) test -count=1 -v -run '^TestRealResolve$$' ./harness/kernels
