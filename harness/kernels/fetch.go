@@ -218,6 +218,9 @@ func (f *Fetcher) download(ctx context.Context, debs string, e vmimages.Entry, p
 		dl = func(ctx context.Context, e vmimages.Entry, dir string) error { return f.aptDownload(ctx, e, dir) }
 	}
 	if err := dl(ctx, e, tmp); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("download %s: %w (the partial download is removed; run again to restart it)", e, ctx.Err())
+		}
 		return fmt.Errorf("download %s: %w", e, err)
 	}
 	got, err := filepath.Glob(filepath.Join(tmp, "*.deb"))
