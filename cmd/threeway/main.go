@@ -1,6 +1,9 @@
-// Command threeway runs the three-way differential (Go model, C core,
-// libbpf) on the hand, generated and corpus inputs; its last line is
-// "inputs N, disagreements M". Exit status 1 when M > 0.
+// Command threeway runs the three-way differential (Go model, C core, and
+// each libbpf oracle: 1.5 and 1.8) on the hand, generated and corpus
+// inputs. It prints a line per input class, a line per implementation
+// (inputs asked, disagreements with the model), and last "inputs N,
+// disagreements M", M counting the inputs on which the C core or any
+// oracle disagrees. Exit status 1 when M > 0.
 package main
 
 import (
@@ -8,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 
 	"github.com/btfrecon/btfrecon/harness/oracle"
 	"github.com/btfrecon/btfrecon/harness/threeway"
@@ -15,7 +19,8 @@ import (
 
 func main() {
 	ccore := flag.String("ccore", "", "btfrecon-ccore binary (make ccore)")
-	libbpf := flag.String("libbpf", "", "libbpf oracle binary (default: the cache's, from make oracle)")
+	libbpf := flag.String("libbpf", "", "one libbpf oracle binary instead of the cache's (make oracle)")
+	versions := flag.String("oracles", "1.5,1.8", "the cache's libbpf oracles to ask, comma-separated versions")
 	noLibbpf := flag.Bool("no-libbpf", false, "model vs C core only")
 	seeds := flag.Int("seeds", 40, "random seeds")
 	per := flag.Int("per-seed", 50, "generated inputs per seed")
@@ -27,15 +32,18 @@ func main() {
 
 	cfg := threeway.Config{CCore: *ccore, Seeds: *seeds, GenPerSeed: *per, Corpus: !*noCorpus,
 		CorpusStep: *step, CorpusFrom: *from, CorpusTo: *to, MaxReported: 30, Log: os.Stderr}
-	if !*noLibbpf {
-		cfg.Libbpf = *libbpf
-		if cfg.Libbpf == "" {
-			p, err := oracle.Find()
+	switch {
+	case *noLibbpf:
+	case *libbpf != "":
+		cfg.Oracles = []threeway.Oracle{{Name: "libbpf", Path: *libbpf}}
+	default:
+		for _, v := range strings.Split(*versions, ",") {
+			p, err := oracle.Version(strings.TrimSpace(v)).Find()
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "threeway:", err)
 				os.Exit(2)
 			}
-			cfg.Libbpf = p
+			cfg.Oracles = append(cfg.Oracles, threeway.Oracle{Name: oracle.Version(strings.TrimSpace(v)).String(), Path: p})
 		}
 	}
 	sum, err := threeway.Run(cfg)
@@ -51,6 +59,10 @@ func main() {
 	for _, c := range classes {
 		v := sum.ByClass[c]
 		fmt.Printf("%-8s inputs %6d  refused %6d  disagreements %d\n", c, v[0], v[1], v[2])
+	}
+	for _, name := range sum.Impls {
+		v := sum.ByImpl[name]
+		fmt.Printf("%-10s asked %6d  disagreements %d\n", name, v[0], v[1])
 	}
 	fmt.Printf("inputs %d, disagreements %d\n", sum.Inputs, sum.Disagreements)
 	if sum.Disagreements > 0 {

@@ -74,7 +74,7 @@ func Model(in Input) Outcome {
 	return Outcome{Out: rel.Marshal()}
 }
 
-// Driver is a relocating process with the oracle's batch protocol: the
+// Driver is a relocating process with the oracle's batch protocol: a
 // libbpf oracle or btfrecon-ccore.
 type Driver struct {
 	Name  string
@@ -106,18 +106,23 @@ func (d *Driver) Relocate(in Input) Outcome {
 	return Outcome{Out: out}
 }
 
-// Result is the three answers for one input and whether they agree.
+// Result is every answer for one input and whether they agree.
 type Result struct {
-	Input                Input
-	Model, CCore, Libbpf Outcome
-	Asked                bool // libbpf asked
-	Disagree             string
+	Input        Input
+	Model, CCore Outcome
+	Libbpf       []Outcome // one per Runner.Libbpf oracle, in order
+	Asked        bool      // the libbpf oracles were asked
+	Disagree     string    // the first disagreement, "" when all agree
+	// Against names every implementation that disagrees ("model" when the
+	// model misses the case's errno or fails, "ccore", an oracle's name).
+	Against []string
 }
 
-// Runner holds one C core and (optionally) one libbpf process. Use one
-// Runner per goroutine.
+// Runner holds one C core and zero or more libbpf oracle processes (libbpf
+// 1.5 and 1.8). Use one Runner per goroutine.
 type Runner struct {
-	CCore, Libbpf *Driver
+	CCore  *Driver
+	Libbpf []*Driver
 }
 
 // Run relocates in with every implementation and compares.
@@ -128,45 +133,57 @@ func (r *Runner) Run(in Input) Result {
 	go func() {
 		defer wg.Done()
 		res.CCore = r.CCore.Relocate(in)
-		if r.Libbpf != nil && !in.NoLibbpf {
-			res.Libbpf = r.Libbpf.Relocate(in)
+		if len(r.Libbpf) > 0 && !in.NoLibbpf {
 			res.Asked = true
+			for _, l := range r.Libbpf {
+				res.Libbpf = append(res.Libbpf, l.Relocate(in))
+			}
 		}
 	}()
 	res.Model = Model(in)
 	wg.Wait()
-	res.Disagree = compare(res)
+	res.Against, res.Disagree = r.compare(res)
 	return res
 }
 
-func compare(r Result) string {
-	all := []struct {
+// compare holds every other implementation to the model: the same errno,
+// and on success the same bytes (the relocated split keeps its input's
+// header under every libbpf, so the bytes agree exactly).
+func (r *Runner) compare(res Result) (against []string, first string) {
+	note := func(name, why string) {
+		against = append(against, name)
+		if first == "" {
+			first = why
+		}
+	}
+	if res.Model.Err != nil {
+		note("model", fmt.Sprintf("model: %v", res.Model.Err))
+		return against, first
+	}
+	if res.Input.WantErrno != 0 && res.Model.Errno != res.Input.WantErrno {
+		note("model", fmt.Sprintf("model errno %d, the case expects %d", res.Model.Errno, res.Input.WantErrno))
+	}
+	others := []struct {
 		name string
 		o    Outcome
-	}{{"model", r.Model}, {"ccore", r.CCore}}
-	if r.Asked {
-		all = append(all, struct {
+	}{{"ccore", res.CCore}}
+	for i, o := range res.Libbpf {
+		others = append(others, struct {
 			name string
 			o    Outcome
-		}{"libbpf", r.Libbpf})
+		}{r.Libbpf[i].Name, o})
 	}
-	for _, a := range all {
-		if a.o.Err != nil {
-			return fmt.Sprintf("%s: %v", a.name, a.o.Err)
+	for _, a := range others {
+		switch {
+		case a.o.Err != nil:
+			note(a.name, fmt.Sprintf("%s: %v", a.name, a.o.Err))
+		case a.o.Errno != res.Model.Errno:
+			note(a.name, fmt.Sprintf("verdicts differ: model %s, %s %s", res.Model, a.name, a.o))
+		case a.o.Errno == 0 && !bytes.Equal(a.o.Out, res.Model.Out):
+			note(a.name, fmt.Sprintf("bytes differ: model %d bytes, %s %d bytes, first difference at byte %d (%s)",
+				len(res.Model.Out), a.name, len(a.o.Out), diff.FirstDiff(res.Model.Out, a.o.Out),
+				oracle.DiffSections(res.Model.Out, a.o.Out)))
 		}
 	}
-	if r.Input.WantErrno != 0 && r.Model.Errno != r.Input.WantErrno {
-		return fmt.Sprintf("model errno %d, the case expects %d", r.Model.Errno, r.Input.WantErrno)
-	}
-	ref := all[0]
-	for _, a := range all[1:] {
-		if a.o.Errno != ref.o.Errno {
-			return fmt.Sprintf("verdicts differ: %s %s, %s %s", ref.name, ref.o, a.name, a.o)
-		}
-		if a.o.Errno == 0 && !bytes.Equal(a.o.Out, ref.o.Out) {
-			return fmt.Sprintf("bytes differ: %s %d bytes, %s %d bytes, first difference at byte %d",
-				ref.name, len(ref.o.Out), a.name, len(a.o.Out), diff.FirstDiff(ref.o.Out, a.o.Out))
-		}
-	}
-	return ""
+	return against, first
 }

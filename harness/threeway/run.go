@@ -5,15 +5,25 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
 
+// Oracle is one libbpf oracle driver: a report name ("libbpf 1.5") and
+// its binary.
+type Oracle struct {
+	Name, Path string
+}
+
 // Config says which implementations run and which inputs they get.
 type Config struct {
-	CCore       string // btfrecon-ccore path
-	Libbpf      string // oracle path; "" runs model vs C core only
-	Seeds       int    // random seeds, GenPerSeed inputs each
+	CCore   string   // btfrecon-ccore path
+	Oracles []Oracle // the libbpf oracles asked; none: model vs C core only
+	// Libbpf is one oracle's path, used (named "libbpf") when Oracles is
+	// empty.
+	Libbpf      string
+	Seeds       int // random seeds, GenPerSeed inputs each
 	GenPerSeed  int
 	Corpus      bool
 	CorpusStep  int
@@ -25,15 +35,27 @@ type Config struct {
 	StopOnFirst bool      // stop feeding inputs after a disagreement
 }
 
-// Summary counts what ran.
+// Summary counts what ran. Disagreements counts the inputs on which any
+// implementation (the C core or any oracle) disagrees with the model, or
+// the model with the case; ByImpl says who: per implementation, the inputs
+// it was asked and those it disagreed on.
 type Summary struct {
 	Inputs, Disagreements int
 	ByClass               map[string][3]int // inputs, refused, disagreements
+	ByImpl                map[string][2]int // asked, disagreements
+	Impls                 []string          // ByImpl's keys: "model", "ccore", then the oracles in order
 }
 
-// Run feeds every input to the three implementations.
+// Run feeds every input to every implementation.
 func Run(cfg Config) (Summary, error) {
-	sum := Summary{ByClass: map[string][3]int{}}
+	oracles := cfg.Oracles
+	if len(oracles) == 0 && cfg.Libbpf != "" {
+		oracles = []Oracle{{Name: "libbpf", Path: cfg.Libbpf}}
+	}
+	sum := Summary{ByClass: map[string][3]int{}, ByImpl: map[string][2]int{}, Impls: []string{"model", "ccore"}}
+	for _, o := range oracles {
+		sum.Impls = append(sum.Impls, o.Name)
+	}
 	workers := cfg.Workers
 	if workers < 1 {
 		workers = runtime.NumCPU()
@@ -51,6 +73,20 @@ func Run(cfg Config) (Summary, error) {
 		if r.Model.Errno != 0 {
 			c[1]++
 		}
+		asked := []string{"model", "ccore"}
+		if r.Asked {
+			asked = sum.Impls
+		}
+		for _, name := range asked {
+			v := sum.ByImpl[name]
+			v[0]++
+			sum.ByImpl[name] = v
+		}
+		for _, name := range r.Against {
+			v := sum.ByImpl[name]
+			v[1]++
+			sum.ByImpl[name] = v
+		}
 		if r.Disagree != "" {
 			c[2]++
 			sum.Disagreements++
@@ -58,8 +94,8 @@ func Run(cfg Config) (Summary, error) {
 				stop.Store(true)
 			}
 			if sum.Disagreements <= cfg.MaxReported {
-				fmt.Fprintf(cfg.Log, "DISAGREE %s: %s (model %s, ccore %s, libbpf %s)\n",
-					r.Input.Name, r.Disagree, r.Model, r.CCore, libbpfStr(r))
+				fmt.Fprintf(cfg.Log, "DISAGREE %s: %s (model %s, ccore %s, %s)\n",
+					r.Input.Name, r.Disagree, r.Model, r.CCore, libbpfStr(r, oracles))
 			}
 		}
 		sum.ByClass[class] = c
@@ -72,17 +108,19 @@ func Run(cfg Config) (Summary, error) {
 		if rn.CCore, err = StartDriver("ccore", cfg.CCore); err != nil {
 			return sum, err
 		}
-		if cfg.Libbpf != "" {
-			if rn.Libbpf, err = StartDriver("libbpf", cfg.Libbpf); err != nil {
+		for _, o := range oracles {
+			d, err := StartDriver(o.Name, o.Path)
+			if err != nil {
 				return sum, err
 			}
+			rn.Libbpf = append(rn.Libbpf, d)
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer rn.CCore.Close()
-			if rn.Libbpf != nil {
-				defer rn.Libbpf.Close()
+			for _, d := range rn.Libbpf {
+				defer d.Close()
 			}
 			for x := range in {
 				record(rn.Run(x))
@@ -141,11 +179,15 @@ func Run(cfg Config) (Summary, error) {
 	return sum, <-errs
 }
 
-func libbpfStr(r Result) string {
-	if !r.Asked {
-		return "not asked"
+func libbpfStr(r Result, oracles []Oracle) string {
+	if len(oracles) == 0 || !r.Asked {
+		return "libbpf not asked"
 	}
-	return r.Libbpf.String()
+	var parts []string
+	for i, o := range r.Libbpf {
+		parts = append(parts, oracles[i].Name+" "+o.String())
+	}
+	return strings.Join(parts, ", ")
 }
 
 func classOf(name string) string {

@@ -28,20 +28,35 @@ func ccore(t *testing.T) string {
 	return p
 }
 
-// TestHandAndGenerated holds the C core against the model (and libbpf,
-// when built) on the hand cases and a few hundred generated ones.
+// TestHandAndGenerated holds the C core against the model (and each libbpf
+// oracle that is built: 1.5, 1.8) on the hand cases and a few hundred
+// generated ones.
 func TestHandAndGenerated(t *testing.T) {
 	cfg := Config{CCore: ccore(t), Seeds: 8, GenPerSeed: 50, MaxReported: 20, Log: testWriter{t}}
-	if p, err := oracle.Find(); err == nil && os.Getenv("BTFRECON_NO_ORACLE") != "1" {
-		cfg.Libbpf = p
+	if os.Getenv("BTFRECON_NO_ORACLE") != "1" {
+		for _, v := range oracle.Versions {
+			if p, err := v.Find(); err == nil {
+				cfg.Oracles = append(cfg.Oracles, Oracle{Name: v.String(), Path: p})
+			} else {
+				t.Logf("not asked: %v", err)
+			}
+		}
 	}
 	sum, err := Run(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("inputs %d, disagreements %d (libbpf asked: %v)", sum.Inputs, sum.Disagreements, cfg.Libbpf != "")
+	t.Logf("inputs %d, disagreements %d", sum.Inputs, sum.Disagreements)
+	for _, name := range sum.Impls {
+		t.Logf("  %-10s asked %d, disagreements %d", name, sum.ByImpl[name][0], sum.ByImpl[name][1])
+	}
 	if sum.Disagreements != 0 {
 		t.Fail()
+	}
+	for _, o := range cfg.Oracles {
+		if sum.ByImpl[o.Name][0] == 0 {
+			t.Errorf("%s was never asked", o.Name)
+		}
 	}
 	if sum.ByClass["hand"][0] != len(cases.HandCases()) {
 		t.Errorf("%d hand inputs ran, want %d", sum.ByClass["hand"][0], len(cases.HandCases()))
