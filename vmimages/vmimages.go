@@ -106,9 +106,16 @@ func (e Entry) DebFile() string {
 	return e.Package + "_" + strings.ReplaceAll(e.Version, ":", "%3a") + "_" + e.DebArch() + ".deb"
 }
 
-// Key names the package's extracted directory: package_version.
+// Key names the package's extracted directory: package_version. The
+// packages whose name does not say their architecture (linux-kbuild-*) exist
+// for amd64 and arm64 under one name: the arm64 one's key ends in _arm64, so
+// the two extract side by side (the amd64 key keeps the historical form).
 func (e Entry) Key() string {
-	return e.Package + "_" + strings.ReplaceAll(e.Version, ":", "%3a")
+	k := e.Package + "_" + strings.ReplaceAll(e.Version, ":", "%3a")
+	if a := e.DebArch(); a != "all" && a != "amd64" && !strings.Contains(e.Package, "-"+a) {
+		k += "_" + a
+	}
+	return k
 }
 
 func (e Entry) String() string { return e.Package + "=" + e.Version }

@@ -122,6 +122,18 @@ func TestEntryNames(t *testing.T) {
 			"linux-headers-6.12.117+deb12-common:all=1:6.12.117-1",
 			"linux-headers-6.12.117+deb12-common_1%3a6.12.117-1_all.deb",
 			"linux-headers-6.12.117+deb12-common_1%3a6.12.117-1", "all"},
+		{Entry{Arch: "arm64", Kind: KindKbuild, Package: "linux-kbuild-7.2.13+deb14", Version: "7.2.13-1"},
+			"linux-kbuild-7.2.13+deb14:arm64=7.2.13-1",
+			"linux-kbuild-7.2.13+deb14_7.2.13-1_arm64.deb",
+			"linux-kbuild-7.2.13+deb14_7.2.13-1_arm64", "arm64"},
+		{Entry{Arch: "amd64", Kind: KindKbuild, Package: "linux-kbuild-7.2.13+deb14", Version: "7.2.13-1"},
+			"linux-kbuild-7.2.13+deb14:amd64=7.2.13-1",
+			"linux-kbuild-7.2.13+deb14_7.2.13-1_amd64.deb",
+			"linux-kbuild-7.2.13+deb14_7.2.13-1", "amd64"},
+		{Entry{Arch: "arm64", Kind: KindHeadersCommon, Package: "linux-headers-7.2.13+deb14-common", Version: "7.2.13-1"},
+			"linux-headers-7.2.13+deb14-common:all=7.2.13-1",
+			"linux-headers-7.2.13+deb14-common_7.2.13-1_all.deb",
+			"linux-headers-7.2.13+deb14-common_7.2.13-1", "all"},
 	} {
 		if got := tc.e.AptSpec(); got != tc.spec {
 			t.Errorf("AptSpec = %q, want %q", got, tc.spec)
