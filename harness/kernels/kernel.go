@@ -75,7 +75,7 @@ func (f *Fetcher) Get(ctx context.Context, release, arch string, withHeaders boo
 	if withHeaders {
 		h := set.Headers()
 		if len(h) == 0 {
-			return nil, fmt.Errorf("%s %s: no headers packages pinned (%s): the archive had none when it was resolved", set.Release, arch, set.Image().Where())
+			return nil, fmt.Errorf("%s %s: no headers packages pinned: %s has none for it", set.Release, arch, set.Image().File)
 		}
 		entries = append(entries, h...)
 	}

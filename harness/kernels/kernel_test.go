@@ -105,7 +105,7 @@ func TestOpenSplitLayout(t *testing.T) {
 	if downloads != 3 {
 		t.Errorf("Get of a cached kernel downloaded (%d)", downloads)
 	}
-	if _, err := f.Get(context.Background(), "7.2.13+deb14", "amd64", true); err == nil || !strings.Contains(err.Error(), "no headers packages pinned") {
+	if _, err := f.Get(context.Background(), "7.2.13+deb14", "amd64", true); err == nil || !strings.Contains(err.Error(), "no headers packages pinned: "+ResolvedPath(root)+" has none for it") {
 		t.Errorf("Get with headers of a set without: %v", err)
 	}
 }

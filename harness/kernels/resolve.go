@@ -281,13 +281,12 @@ func (f *Fetcher) notInArchive(ctx context.Context, a *privateApt, rel vmimages.
 		names = append(names, w.Spec())
 	}
 	suite := rel.Suite()
-	msg := fmt.Sprintf("%s %s: %v: Debian %s has no %s", rel, arch, ErrNotInArchive, suite.Name, strings.Join(names, ", "))
 	if missing[0].Kind != vmimages.KindImage {
 		return fmt.Errorf("%s %s: %w: Debian %s has its image but no %s", rel, arch, ErrNotInArchive, suite.Name, strings.Join(names, ", "))
 	}
 	pkgs, err := a.search(ctx, suite.ImagePattern(arch))
 	if err != nil {
-		return fmt.Errorf("%s (and listing its releases failed: %v): %w", msg, err, ErrNotInArchive)
+		return fmt.Errorf("%s %s: %w: Debian %s has no %s (and listing its releases failed: %v)", rel, arch, ErrNotInArchive, suite.Name, strings.Join(names, ", "), err)
 	}
 	have := ReleasesOfImages(suite, arch, pkgs)
 	if len(have) == 0 {
