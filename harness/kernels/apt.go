@@ -25,7 +25,8 @@ import (
 //	sources.list   the suite's distributions, main, amd64 and arm64
 //	status         empty: this apt has nothing installed
 //	lists/         Dir::State::Lists (apt-get update)
-//	cache/         Dir::Cache (pkgcache.bin, archives/partial)
+//	cache/         Dir::Cache (pkgcache.bin, kept: a look-up then takes
+//	               ~0.5 s instead of ~2 s; archives/partial)
 //	updated        written after each successful apt-get update
 //	.lock          flock: exclusive around update, shared around look-ups
 
@@ -103,7 +104,7 @@ func (a *privateApt) aptConf() string {
 		{"Dir::State::extended_states", q(filepath.Join(a.dir, "extended_states"))},
 		{"Dir::Cache", q(filepath.Join(a.dir, "cache"))},
 		{"Dir::Cache::pkgcache", q("pkgcache.bin")},
-		{"Dir::Cache::srcpkgcache", q("srcpkgcache.bin")},
+		{"Dir::Cache::srcpkgcache", q("")}, // a second ~60 MB copy that look-ups do not need
 		{"APT::Architecture", q(aptArches[0])},
 		{"Acquire::Languages", q("none")},
 	} {
@@ -141,6 +142,7 @@ func (a *privateApt) setup() error {
 			return fmt.Errorf("private apt (%s): %w", a.suite.Name, err)
 		}
 	}
+	os.Remove(filepath.Join(a.dir, "cache", "srcpkgcache.bin")) // written by earlier configurations
 	status := filepath.Join(a.dir, "status")
 	if _, err := os.Stat(status); err != nil {
 		if err := writeFileAtomic(status, nil); err != nil {
