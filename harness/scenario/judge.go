@@ -69,9 +69,14 @@ func judge(row Row, oc gotest.Outcome, boot *vm.Boot, share sysfs, target *btf.S
 		return row
 	case KernelRefused:
 		row.Agree = p.Outcome == load.LoadRefused
-		row.Verdict = "load failed (" + row.LoadErr + ")"
-		if row.Agree {
+		row.BTFRefused = anyContains(row.Kmsg, btfRefusedMessage)
+		switch {
+		case row.Agree:
 			row.Verdict = "agree: load refused"
+		case row.BTFRefused:
+			row.Verdict = "DISAGREE: the kernel refused the module's BTF, the model keeps it"
+		default:
+			row.Verdict = "load failed (" + row.LoadErr + ")"
 		}
 	case KernelNoBTF:
 		row.Agree = p.Outcome == load.NoBTF
@@ -120,6 +125,10 @@ func compareBTF(row Row, share sysfs, file string, target *btf.Spec) Row {
 	row.Diff = b.String()
 	return row
 }
+
+// btfRefusedMessage is how the kernel says a load failed on the module's
+// BTF (btf_module_notify, MODULE_ALLOW_BTF_MISMATCH not set).
+const btfRefusedMessage = "failed to validate module"
 
 // btfLines keeps the kernel log lines about BTF.
 func btfLines(lines []string) []string {

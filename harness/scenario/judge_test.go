@@ -81,6 +81,9 @@ func TestJudge(t *testing.T) {
 			done(gotest.Record{LoadErr: "invalid argument"}), KernelRefused, true, "agree: load refused"},
 		{"load fails for another reason", RoleModule, nil, keeps,
 			done(gotest.Record{LoadErr: "no such device"}), KernelRefused, false, "load failed (no such device)"},
+		{"load fails on the BTF the model keeps", RoleModule, nil, keeps,
+			done(gotest.Record{LoadErr: "invalid argument", Kmsg: []string{"failed to validate module [m] BTF: -22"}}), KernelRefused, false,
+			"DISAGREE: the kernel refused the module's BTF"},
 		{"already loaded", RoleDep, nil, keeps, done(gotest.Record{AlreadyLoaded: true}), KernelAlready, false, "not judged"},
 		{"not run", RoleModule, nil, keeps, gotest.Outcome{}, KernelNotRun, false, "not run"},
 		{"hung", RoleModule, nil, keeps, gotest.Outcome{Started: true}, KernelHung, false, "guest stuck"},
@@ -119,6 +122,7 @@ func TestCount(t *testing.T) {
 		{Role: RoleModule, Code: "B", Kernel: KernelBTF, Predicted: load.KeepsBTF, Agree: false}, // a byte difference
 		{Role: RoleDep, Code: "B", Kernel: KernelNoBTF, Predicted: load.NoBTF, Agree: true},
 		{Role: RoleModule, Code: "A", Kernel: KernelRefused, Predicted: load.KeepsBTF, Agree: false}, // no hardware: not a disagreement
+		{Role: RoleModule, Code: "A", Kernel: KernelRefused, Predicted: load.KeepsBTF, BTFRefused: true}, // its BTF: a disagreement
 		{Role: RoleTestModule, Code: "file", Kernel: KernelNoBTF, Predicted: load.KeepsBTF, Agree: false},
 		{Role: "negative:renamed", Kernel: KernelNoBTF, Predicted: load.NoBTF, Agree: true}, // case rows: not modules
 		{Role: "hostile:truncated", Kernel: KernelHung, Predicted: load.NoBTF, Agree: false},
@@ -127,8 +131,8 @@ func TestCount(t *testing.T) {
 	for _, r := range rows {
 		s.count(r, "A")
 	}
-	want := Summary{Modules: 5, Loaded: 4, Refused: 1, BTFKept: 2, BTFDropped: 2, Identical: 1, Differences: 1,
-		Disagreements: 3, OwnBuild: 1, OtherBuild: 3}
+	want := Summary{Modules: 6, Loaded: 4, Refused: 2, BTFKept: 2, BTFDropped: 2, Identical: 1, Differences: 1,
+		Disagreements: 4, OwnBuild: 1, OtherBuild: 3}
 	if !reflect.DeepEqual(s, want) {
 		t.Fatalf("count:\n got %+v\nwant %+v", s, want)
 	}

@@ -38,26 +38,28 @@ const (
 
 // Row is one step's result.
 type Row struct {
-	Module     string        `json:"module"`
-	Step       string        `json:"step"`
-	Role       string        `json:"role"`             // a Role* or a case label (negative:renamed, ...)
-	Code       string        `json:"code"`             // whose build was loaded: the release, or "file"
-	Flags      int           `json:"flags"`            // finit_module flags
-	Edit       string        `json:"edit,omitempty"`   // what a case row changed
-	Predicted  load.Outcome  `json:"predicted"`        // the model's outcome
-	ModelWhy   string        `json:"reason,omitempty"` // the model's reason for a refusal
-	Kernel     KernelOutcome `json:"kernel"`
-	LoadErr    string        `json:"load_error,omitempty"` // finit_module's errno and message
-	Verdict    string        `json:"verdict"`
-	Identical  bool          `json:"identical"`
-	Agree      bool          `json:"agree"`
-	SysfsBytes int           `json:"sysfs_bytes"`
-	ModelBytes int           `json:"model_bytes,omitempty"`
-	Cilium     string        `json:"cilium,omitempty"`
-	BuiltFor   string        `json:"built_for,omitempty"` // a file module's vermagic release
-	Kmsg       []string      `json:"kmsg,omitempty"`      // kernel log lines about BTF
-	Diff       string        `json:"diff,omitempty"`      // the differ's report on a mismatch
-	Millis     int64         `json:"ms,omitempty"`
+	Module    string        `json:"module"`
+	Step      string        `json:"step"`
+	Role      string        `json:"role"`             // a Role* or a case label (negative:renamed, ...)
+	Code      string        `json:"code"`             // whose build was loaded: the release, or "file"
+	Flags     int           `json:"flags"`            // finit_module flags
+	Edit      string        `json:"edit,omitempty"`   // what a case row changed
+	Predicted load.Outcome  `json:"predicted"`        // the model's outcome
+	ModelWhy  string        `json:"reason,omitempty"` // the model's reason for a refusal
+	Kernel    KernelOutcome `json:"kernel"`
+	LoadErr   string        `json:"load_error,omitempty"` // finit_module's errno and message
+	// BTFRefused: the kernel said the load failed on the module's BTF.
+	BTFRefused bool     `json:"btf_refused,omitempty"`
+	Verdict    string   `json:"verdict"`
+	Identical  bool     `json:"identical"`
+	Agree      bool     `json:"agree"`
+	SysfsBytes int      `json:"sysfs_bytes"`
+	ModelBytes int      `json:"model_bytes,omitempty"`
+	Cilium     string   `json:"cilium,omitempty"`
+	BuiltFor   string   `json:"built_for,omitempty"` // a file module's vermagic release
+	Kmsg       []string `json:"kmsg,omitempty"`      // kernel log lines about BTF
+	Diff       string   `json:"diff,omitempty"`      // the differ's report on a mismatch
+	Millis     int64    `json:"ms,omitempty"`
 
 	pred load.Prediction
 	kase *cases.Case // the catalog case a case row was built from
@@ -155,8 +157,9 @@ func (s *Summary) count(r Row, build string) {
 		s.Differences++
 	}
 	// A module the kernel refused for a reason the model does not predict
-	// (no hardware, a CPU feature) is counted as refused, not disagreeing.
-	if !r.Agree && r.Kernel != KernelRefused {
+	// (no hardware, a CPU feature) is counted as refused, not disagreeing;
+	// one it refused for its BTF disagrees.
+	if !r.Agree && (r.Kernel != KernelRefused || r.BTFRefused) {
 		s.Disagreements++
 	}
 	if r.Kernel.loaded() {
