@@ -5,7 +5,7 @@
 # changed and no architecture is added to dpkg; a warm cache needs no apt.
 # TESTDATA_FLAGS adds fetchkernels flags, e.g. TESTDATA_FLAGS=-releases=all,
 # or -releases=6.12.117+deb13,7.2.13+deb14 (resolved from the archive).
-.PHONY: testdata testdata-headers testdata-arm64 kernels-check
+.PHONY: testdata testdata-headers testdata-arm64 testdata-sid kernels-check
 
 FETCHKERNELS = $(GO) run ./cmd/fetchkernels
 
@@ -19,6 +19,11 @@ testdata-headers:
 
 testdata-arm64:
 	$(FETCHKERNELS) -arch arm64 $(TESTDATA_FLAGS)
+
+# Debian sid's Linux 7.2.13 (amd64), resolved from the archive: the 7.2
+# facts harness/kernels pins (TestSid72) and the 7.2 VM scenarios.
+testdata-sid:
+	$(FETCHKERNELS) -arch amd64 -releases 7.2.13+deb14 $(TESTDATA_FLAGS)
 
 # One real resolution from the Debian archive (network): releases the catalog
 # does not pin (bookworm 6.12.111, sid 7.2.13+deb14) are looked up afresh,
