@@ -153,7 +153,8 @@ func (r *Report) WriteText(w io.Writer) {
 	}
 	for _, c := range causes {
 		mods := byCause[c]
-		fmt.Fprintf(w, "  %d× %s\n      %s\n", len(mods), c, strings.Join(mods, " "))
+		report.Wrap(w, fmt.Sprintf("  %d× ", len(mods)), c)
+		report.Wrap(w, "      ", strings.Join(mods, " "))
 	}
 }
 

@@ -45,7 +45,8 @@ func TestCheck(t *testing.T) {
 	}
 	var out bytes.Buffer
 	rep.WriteText(&out)
-	want := "  2× embedded type's size differs from every base candidate: STRUCT 'foo' size=8 embedded (target has STRUCT size=16)\n      embeds embeds2\n"
+	want := "  2× embedded type's size differs from every base candidate: STRUCT 'foo' size=8 embedded (target\n" +
+		"      has STRUCT size=16)\n      embeds embeds2\n"
 	if !strings.Contains(out.String(), want) {
 		t.Fatalf("report:\n%s\nwant a line:\n%s", out.String(), want)
 	}

@@ -5,8 +5,11 @@
 package report
 
 import (
+	"fmt"
+	"io"
 	"math"
 	"strconv"
+	"strings"
 )
 
 // Schema names the JSON layout; it changes when a field changes meaning.
@@ -34,4 +37,30 @@ type Seconds float64
 // MarshalJSON writes s with at most two decimals.
 func (s Seconds) MarshalJSON() ([]byte, error) {
 	return strconv.AppendFloat(nil, math.Round(float64(s)*100)/100, 'f', -1, 64), nil
+}
+
+// Width is the widest line a text report writes: it pastes into a mail to
+// the BPF list.
+const Width = 100
+
+// Wrap writes prefix+text folded at Width on word boundaries, continuation
+// lines indented by the prefix's width (at most 8); nothing for an empty
+// text.
+func Wrap(w io.Writer, prefix, text string) {
+	if text == "" {
+		return
+	}
+	indent := strings.Repeat(" ", min(len(prefix), 8))
+	line := prefix
+	for _, word := range strings.Fields(text) {
+		if len(line)+1+len(word) > Width && strings.TrimSpace(line) != strings.TrimSpace(prefix) {
+			fmt.Fprintln(w, line)
+			line = indent
+		}
+		if line != prefix && line != indent {
+			line += " "
+		}
+		line += word
+	}
+	fmt.Fprintln(w, line)
 }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -17,5 +18,24 @@ func TestJSON(t *testing.T) {
 		`"module_allow_btf_mismatch":true,"t":[22.77,0.06,3,0.01]}`
 	if string(b) != want {
 		t.Fatalf("got  %s\nwant %s", b, want)
+	}
+}
+
+func TestWrap(t *testing.T) {
+	var b strings.Builder
+	Wrap(&b, "  kernel: ", strings.Repeat("word ", 40))
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "  kernel: word") || !strings.HasPrefix(lines[1], "        word") {
+		t.Fatalf("wrapped:\n%s", b.String())
+	}
+	for _, l := range lines {
+		if len(l) > Width {
+			t.Errorf("%d columns: %q", len(l), l)
+		}
+	}
+	b.Reset()
+	Wrap(&b, "x: ", "")
+	if b.Len() != 0 {
+		t.Fatal("an empty text wrote a line")
 	}
 }

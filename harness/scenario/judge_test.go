@@ -121,7 +121,7 @@ func TestCount(t *testing.T) {
 		{Role: RoleModule, Code: "A", Kernel: KernelBTF, Predicted: load.KeepsBTF, Identical: true, Agree: true},
 		{Role: RoleModule, Code: "B", Kernel: KernelBTF, Predicted: load.KeepsBTF, Agree: false}, // a byte difference
 		{Role: RoleDep, Code: "B", Kernel: KernelNoBTF, Predicted: load.NoBTF, Agree: true},
-		{Role: RoleModule, Code: "A", Kernel: KernelRefused, Predicted: load.KeepsBTF, Agree: false}, // no hardware: not a disagreement
+		{Role: RoleModule, Code: "A", Kernel: KernelRefused, Predicted: load.KeepsBTF, Agree: false},     // no hardware: not a disagreement
 		{Role: RoleModule, Code: "A", Kernel: KernelRefused, Predicted: load.KeepsBTF, BTFRefused: true}, // its BTF: a disagreement
 		{Role: RoleTestModule, Code: "file", Kernel: KernelNoBTF, Predicted: load.KeepsBTF, Agree: false},
 		{Role: "negative:renamed", Kernel: KernelNoBTF, Predicted: load.NoBTF, Agree: true}, // case rows: not modules

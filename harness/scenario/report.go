@@ -268,29 +268,10 @@ func writeTable(w io.Writer, rows []Row) {
 	}
 }
 
-// reportWidth is the widest line a report writes: mail to the BPF list.
-const reportWidth = 100
+// reportWidth is the widest line a report writes.
+const reportWidth = report.Width
 
-// wrap writes prefix+text folded at reportWidth, continuation lines
-// indented under the text; nothing for an empty text.
-func wrap(w io.Writer, prefix, text string) {
-	if text == "" {
-		return
-	}
-	indent := strings.Repeat(" ", min(len(prefix), 8))
-	line := prefix
-	for _, word := range strings.Fields(text) {
-		if len(line)+1+len(word) > reportWidth && strings.TrimSpace(line) != strings.TrimSpace(prefix) {
-			fmt.Fprintln(w, line)
-			line = indent
-		}
-		if line != prefix && line != indent {
-			line += " "
-		}
-		line += word
-	}
-	fmt.Fprintln(w, line)
-}
+func wrap(w io.Writer, prefix, text string) { report.Wrap(w, prefix, text) }
 
 // clip shortens s to n columns for a table cell.
 func clip(s string, n int) string {
