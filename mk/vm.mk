@@ -18,6 +18,11 @@
 #                    type id out of range oopses in
 #                    btf_relocate_map_distilled_base (amd64 and arm64)
 #   make vm-bench    boot-to-verdict benchmarks
+#   make vm-suites   beyond bookworm: trixie 6.12.107+deb13 -> 6.12.117+deb13
+#                    (amd64 all-loadable, arm64 VM_ARM64_MODS), sid 7.2.13
+#                    loading its own modules distilled by the model (amd64,
+#                    arm64; MODULE_ALLOW_BTF_MISMATCH is not set there, so a
+#                    refusal fails the load), and compat trixie -> sid
 #
 # Reports (JSON) land in $(CACHE)/vm/reports/.
 
@@ -31,7 +36,11 @@ VM_REPORTS     := $(CACHE)/vm/reports
 BTFRECON_BIN   := $(CACHE)/vm/btfrecon
 VM_FLAGS       ?=
 
-.PHONY: vm-deps vm-deps-arm64 vm-test vm-all vm-full vm-arm64 vm-cycle vm-hostile vm-testmodule vm-bench vm-bin
+.PHONY: vm-deps vm-deps-arm64 vm-test vm-all vm-full vm-arm64 vm-cycle vm-hostile vm-testmodule vm-bench vm-bin vm-suites
+
+VM_TRIXIE_A ?= 6.12.107+deb13
+VM_TRIXIE_B ?= 6.12.117+deb13
+VM_SID      ?= 7.2.13+deb14
 
 vm-deps:
 	$(call apt_need,vm,$(VM_APT_PKGS))
@@ -108,3 +117,15 @@ testmodule-build: $(if $(filter arm64,$(TM_ARCH)),testmodule-deps-arm64)
 	out=$(CACHE)/testmodule/$(TM_RELEASE)-$(TM_ARCH) && rm -rf $$out && mkdir -p $$out && \
 	cp testmodule/btfrecon_test.c testmodule/Kbuild $$out/ && \
 	$(MAKE) -C $$dir M=$$out $(TM_CROSS_$(TM_ARCH)) modules && ls -l $$out/btfrecon_test.ko
+
+# Kernels beyond the pinned catalog are resolved from the archive on first
+# use (harness/kernels), so this needs the Debian mirror the first time.
+vm-suites: vm-deps vm-deps-arm64 vm-bin
+	$(BTFRECON_BIN) vm run --build $(VM_TRIXIE_A) --run $(VM_TRIXIE_B) --json $(VM_FLAGS) > $(VM_REPORTS)/trixie-amd64.json
+	$(BTFRECON_BIN) vm run --build $(VM_SID) --run $(VM_SID) --json $(VM_FLAGS) > $(VM_REPORTS)/sid-amd64.json
+	$(BTFRECON_BIN) vm run --arch arm64 --build $(VM_TRIXIE_A) --run $(VM_TRIXIE_B) --limit $(VM_ARM64_MODS) --json $(VM_FLAGS) \
+	  > $(VM_REPORTS)/trixie-arm64.json
+	$(BTFRECON_BIN) vm run --arch arm64 --build $(VM_SID) --run $(VM_SID) --limit $(VM_ARM64_MODS) --json $(VM_FLAGS) \
+	  > $(VM_REPORTS)/sid-arm64.json
+	$(BTFRECON_BIN) compat --build $(VM_TRIXIE_B) --run $(VM_SID) > $(VM_REPORTS)/compat-trixie-sid.txt
+	@echo "vm-suites: reports in $(VM_REPORTS)"
