@@ -34,7 +34,7 @@ func init() {
 		"distill":  {"--base BASE --split SPLIT --out-base D --out-split S2 [--force]", "make a distilled base and a new split, as libbpf's btf__distill_base()", runDistill},
 		"relocate": {"(--distilled D --split S2 | --ko MODULE) --target BASE [--out R] [--map] [--force]", "relocate a split BTF onto another base, as the kernel does at module load", runRelocate},
 		"inject":   {"MODULE --btf S2 [--btf-base D | --vmlinux V] -o OUT [--force]", "write .BTF (and .BTF.base) into a module, dropping its signature", runInject},
-		"vm":       {"run [--arch amd64|arm64] [--build 6.12.107] [--run 6.12.117] [--modules LIST|all-loadable] [--hostile|--cycle] [--expect hostile|cycle] [--json] [--keep]", "boot a catalog kernel, load distilled modules, diff /sys/kernel/btf against the model", runVM},
+		"vm":       {"run [--arch amd64|arm64] [--build 6.12.107] [--run 6.12.117] [--modules LIST|all-loadable] [--hostile|--cycle|--case LABEL] [--expect hostile|cycle|case] [--json] [--keep]", "boot a catalog kernel, load distilled modules, diff /sys/kernel/btf against the model", runVM},
 		"repro":    {"MODULE.ko --run 6.12.117 [--arch amd64|arm64] [--allow-bad-input] [--json] [--keep]", "load a module on a catalog kernel; show what the kernel did with its BTF and what the model predicts", runRepro},
 		"kernels":  {"[list] | fetch RELEASE [--arch amd64|arm64] [--headers]", "list the pinned, resolved and cached Debian kernels; fetch one (any release: X.Y.Z, X.Y.Z+debN)", runKernels},
 		"compat":   {"[--build 6.12.107] [--run 6.12.117] [--arch amd64] [--modules all|LIST] [--json]", "which modules built on one Debian point release keep their BTF on another, and why not", runCompat},

@@ -72,19 +72,23 @@ func runVMRun(e *env, args []string) error {
 	extra := fs.Bool("negative", true, "add the before/after and negative rows")
 	hostile := fs.Bool("hostile", false, "add the hostile rows (they may crash the guest: give them their own boot)")
 	testmod := fs.String("testmodule", "", "our test module (.ko built against --build, without .BTF.base) to add")
-	cycle := fs.Bool("cycle", false, "boot only the rows that need a boot of their own (the typedef-cycle row)")
+	cycle := fs.Bool("cycle", false, "boot only the typedef-cycle row (--case hostile:typedef-cycle)")
+	one := fs.String("case", "", "boot only this catalog case (a label such as hostile:array-cycle), built from one module (--modules, default nls_utf8)")
 	work := fs.String("work", "", "directory shared with the guest (default: a new one under the cache)")
 	expect := fs.String("expect", "", "judge the report by the case catalog's recorded kernel outcomes instead of \"every row agrees\": "+
-		"hostile (a recorded oops row crashes at its recorded site, every other hostile row is refused without a crash) or "+
-		"cycle (the kernel drops the BTF with its recorded message, the model refuses)")
+		"hostile (a recorded oops row crashes at its recorded site, every other hostile row is refused without a crash), "+
+		"cycle or case (the row does what is recorded for the booted kernel: refused with its message, a hang, an oops, a load with BTF)")
 	if _, err := parseInterleaved(fs, args); err != nil {
 		return err
 	}
 	if f.arch != "amd64" && f.arch != "arm64" {
 		return usageError{"--arch must be amd64 or arm64"}
 	}
-	if *expect != "" && *expect != "hostile" && *expect != "cycle" {
-		return usageError{"--expect must be hostile or cycle"}
+	if *expect != "" && *expect != "hostile" && *expect != "cycle" && *expect != "case" {
+		return usageError{"--expect must be hostile, cycle or case"}
+	}
+	if *cycle {
+		*one = "hostile:typedef-cycle"
 	}
 	o := scenario.Options{Arch: f.arch, Build: *build, Run: *run, Limit: *limit, Work: *work, Keep: f.keep,
 		Progress: e.stderr, VM: f.vmOptions(e)}
@@ -92,13 +96,22 @@ func runVMRun(e *env, args []string) error {
 		o.Modules = strings.Split(*modules, ",")
 	}
 	switch {
-	case *cycle:
-		// The Alone rows only, built from one leaf module of A.
+	case *one != "":
+		// One case alone, built from one leaf module of A: an upstream
+		// kernel may spin on it, so the boot is bounded.
+		c, ok := cases.ByLabel(*one)
+		if !ok {
+			var labels []string
+			for _, c := range cases.Module() {
+				labels = append(labels, c.Label())
+			}
+			return usageError{fmt.Sprintf("--case %s: no such case (%s)", *one, strings.Join(labels, ", "))}
+		}
 		if o.Modules == nil {
 			o.Modules = []string{"nls_utf8"}
 		}
-		o.Cases = cases.Select(true, cases.Hostile)
-		o.VM = append(o.VM, vm.Timeout(min(f.timeout, 5*time.Minute)))
+		o.Cases = []cases.Case{c}
+		o.VM = append(o.VM, vm.Timeout(min(f.timeout, 4*time.Minute)))
 	case *extra && *hostile:
 		o.Cases = cases.Select(false, cases.Stale, cases.Negative, cases.Hostile)
 	case *extra:

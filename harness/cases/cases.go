@@ -43,6 +43,12 @@ var ErrNotApplicable = errors.New("the input cannot give this case")
 type KernelRecord struct {
 	Crash   string // the function a recorded oops stops in
 	Message string // a line the kernel log holds about it
+	// Hang: the load never returns (the guest spins in the kernel; a soft
+	// lockup is reported, or the boot times out).
+	Hang bool
+	// Keeps: the kernel loads the module WITH BTF, which the model refuses
+	// (an upstream bug: the BTF it serves is not what any relocation gives).
+	Keeps bool
 }
 
 // Case is one row of the catalog.
@@ -80,7 +86,7 @@ func Module() []Case {
 		stale(),
 		renamed(), embeddedSize(), twoCandidates(),
 		otherEndian(), truncated(), forbiddenKind(), typedefInBase(), baseIDOutOfRange(), splitIDOutOfRange(),
-		typedefCycle(),
+		typedefCycle(), arrayCycle(), arrayTypedefCycle(), ptrIDOutOfRange(),
 	}
 }
 

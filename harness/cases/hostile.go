@@ -132,3 +132,75 @@ func buildTypedefCycle(in Input) (Made, error) {
 	return Made{What: fmt.Sprintf("split gains typedef [%d] -> [%d] -> [%d] and struct [%d] holding it", a, a+1, a, a+2),
 		Split: split, Base: in.D.Marshal()}, nil
 }
+
+// appendToSplit is a hostile edit that adds records after the split's last
+// type; words gets the first new id.
+func appendToSplit(name, changes string, model error, kernels map[string]KernelRecord, words func(in Input, first uint32) ([]uint32, string, error)) Case {
+	return Case{Name: name, Class: Hostile, Alone: true, Model: model, Changes: changes, Kernels: kernels,
+		Build: func(in Input) (Made, error) {
+			w, what, err := words(in, uint32(in.S.NumIDs()))
+			if err != nil {
+				return Made{}, err
+			}
+			split, err := btf.AppendTypes(in.S.Marshal(), w...)
+			if err != nil {
+				return Made{}, err
+			}
+			return Made{What: what, Split: split, Base: in.D.Marshal()}, nil
+		}}
+}
+
+// borrowedName is a name offset of the split, any valid identifier.
+func borrowedName(in Input) (uint32, error) {
+	for i := range in.S.NumLocal() {
+		if t := in.S.Local(i); t.NameOff() != 0 && t.Kind() != btf.KindDatasec && t.Kind() != btf.KindDeclTag {
+			return t.NameOff(), nil
+		}
+	}
+	return 0, fmt.Errorf("the split has no named type to borrow a name from: %w", ErrNotApplicable)
+}
+
+// arrayCycle: an array whose element is itself, held by a struct. The
+// kernel's modifier-chain check stops at an ARRAY, so the embedded-marking
+// walk of btf_relocate.c never ends.
+func arrayCycle() Case {
+	return appendToSplit("array-cycle", "the split gains an ARRAY whose element is itself and a struct holding it", recon.ErrCycle, nil,
+		func(in Input, a uint32) ([]uint32, string, error) {
+			name, err := borrowedName(in)
+			if err != nil {
+				return nil, "", err
+			}
+			return []uint32{
+				0, btf.MakeInfo(btf.KindArray, 0, false), 0, a, a, 2, // [a] ARRAY of [a], index [a], 2 elements
+				name, btf.MakeInfo(btf.KindStruct, 1, false), 8, name, a, 0, // [a+1] struct { [a] m; }
+			}, fmt.Sprintf("split gains ARRAY [%d] of itself and struct [%d] holding it", a, a+1), nil
+		})
+}
+
+// arrayTypedefCycle: ARRAY -> TYPEDEF -> ARRAY, held by a struct.
+func arrayTypedefCycle() Case {
+	return appendToSplit("array-typedef-cycle", "the split gains ARRAY -> TYPEDEF -> ARRAY and a struct holding it", recon.ErrCycle, nil,
+		func(in Input, a uint32) ([]uint32, string, error) {
+			name, err := borrowedName(in)
+			if err != nil {
+				return nil, "", err
+			}
+			return []uint32{
+				0, btf.MakeInfo(btf.KindArray, 0, false), 0, a + 1, a, 2, // [a] ARRAY of [a+1]
+				name, btf.MakeInfo(btf.KindTypedef, 0, false), a, // [a+1] typedef -> [a]
+				name, btf.MakeInfo(btf.KindStruct, 1, false), 8, name, a, 0, // [a+2] struct { [a] m; }
+			}, fmt.Sprintf("split gains ARRAY [%d] -> TYPEDEF [%d] -> [%d] and struct [%d] holding it", a, a+1, a, a+2), nil
+		})
+}
+
+// ptrIDOutOfRange: a split PTR to an id past the end, which the
+// embedded-marking walk never looks at and btf_relocate_rewrite_type_id
+// then reads the id map with, out of bounds.
+func ptrIDOutOfRange() Case {
+	return appendToSplit("ptr-id-out-of-range", "the split gains a PTR to a type id past the end", btf.ErrTypeIDRange, nil,
+		func(in Input, a uint32) ([]uint32, string, error) {
+			bad := a + 1000
+			return []uint32{0, btf.MakeInfo(btf.KindPtr, 0, false), bad},
+				fmt.Sprintf("split gains PTR [%d] to type id %d (the split ends at %d)", a, bad, a), nil
+		})
+}

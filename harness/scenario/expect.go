@@ -16,7 +16,9 @@ import (
 // recorded site (the model refuses it; rows after it do not run); a
 // recorded message must be in the row's kernel log; every other case row
 // must be refused by kernel and model alike, for the catalog's reason, and
-// the boot must end cleanly unless a crash is recorded.
+// the boot must end cleanly unless a crash or a hang is recorded; a
+// recorded hang must be a hang in that load, a recorded "keeps" a load
+// with BTF the model refuses.
 func Expect(r *Report, want []cases.Case) error {
 	var errs []string
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
@@ -27,7 +29,7 @@ func Expect(r *Report, want []cases.Case) error {
 			rows[row.Role] = row
 		}
 	}
-	crash := ""
+	crash, hang := "", false
 	for i := range want {
 		c := &want[i]
 		rec := c.Kernel(s.Run, s.Arch)
@@ -43,6 +45,15 @@ func Expect(r *Report, want []cases.Case) error {
 			if row.Kernel != KernelCrashed {
 				fail("%s on %s/%s: expected the recorded oops in %s, kernel: %s (%s)", c.Label(), s.Run, s.Arch, rec.Crash, row.Kernel, row.Verdict)
 			}
+		case rec.Hang:
+			hang = true
+			if row.Kernel != KernelHung {
+				fail("%s on %s/%s: expected the recorded hang in this load, kernel: %s (%s)", c.Label(), s.Run, s.Arch, row.Kernel, row.Verdict)
+			}
+		case rec.Keeps:
+			if row.Kernel != KernelBTF {
+				fail("%s on %s/%s: expected the recorded load WITH BTF, kernel: %s (%s)", c.Label(), s.Run, s.Arch, row.Kernel, row.Verdict)
+			}
 		case row.Kernel == KernelNotRun || row.Kernel == KernelHung || row.Kernel == KernelCrashed:
 			fail("%s: %s (%s)", c.Label(), row.Kernel, row.Verdict)
 		case !row.Agree:
@@ -52,11 +63,16 @@ func Expect(r *Report, want []cases.Case) error {
 			fail("%s: kernel log lacks %q: %q", c.Label(), rec.Message, row.Kmsg)
 		}
 	}
-	if crash != "" {
+	switch {
+	case crash != "":
 		if s.BootVerdict != string(vm.Panic) || s.CrashSite != crash {
 			fail("boot: expected the recorded oops (panic in %s), got %s in %q (%s)", crash, s.BootVerdict, s.CrashSite, s.BootDetail)
 		}
-	} else if s.BootVerdict != string(vm.Clean) {
+	case hang:
+		if s.BootVerdict != string(vm.Lockup) && s.BootVerdict != string(vm.Hang) {
+			fail("boot: expected the recorded hang (a lockup or the timeout), got %s (%s)", s.BootVerdict, s.BootDetail)
+		}
+	case s.BootVerdict != string(vm.Clean):
 		fail("boot: %s %s (no crash recorded on %s/%s)", s.BootVerdict, s.BootDetail, s.Run, s.Arch)
 	}
 	if len(errs) > 0 {

@@ -44,6 +44,26 @@ func TestExpect(t *testing.T) {
 		{"model accepts a hostile row", "6.12.200", []Row{{Role: trunc.Label(), kase: &trunc, Kernel: KernelNoBTF, Predicted: load.KeepsBTF}},
 			[]cases.Case{trunc}, vm.Clean, "", "the model accepts it"},
 	}
+	hangs := cases.Case{Name: "spin", Class: cases.Hostile, Kernels: map[string]cases.KernelRecord{"7.2.13+deb14": {Hang: true}}}
+	keeps := cases.Case{Name: "oob", Class: cases.Hostile, Kernels: map[string]cases.KernelRecord{"7.2.13+deb14": {Keeps: true}}}
+	tests = append(tests, []struct {
+		name    string
+		run     string
+		rows    []Row
+		want    []cases.Case
+		verdict vm.Verdict
+		site    string
+		fail    string
+	}{
+		{"recorded hang", "7.2.13+deb14", []Row{{Role: hangs.Label(), kase: &hangs, Kernel: KernelHung, Predicted: load.LoadRefused}},
+			[]cases.Case{hangs}, vm.Lockup, "", ""},
+		{"recorded hang, but it returned", "7.2.13+deb14", []Row{{Role: hangs.Label(), kase: &hangs, Kernel: KernelRefused, Predicted: load.LoadRefused, Agree: true}},
+			[]cases.Case{hangs}, vm.Clean, "", "expected the recorded hang"},
+		{"recorded load with BTF", "7.2.13+deb14", []Row{{Role: keeps.Label(), kase: &keeps, Kernel: KernelBTF, Predicted: load.LoadRefused}},
+			[]cases.Case{keeps}, vm.Clean, "", ""},
+		{"recorded load with BTF, but refused", "7.2.13+deb14", []Row{{Role: keeps.Label(), kase: &keeps, Kernel: KernelRefused, Predicted: load.LoadRefused, Agree: true}},
+			[]cases.Case{keeps}, vm.Clean, "", "expected the recorded load WITH BTF"},
+	}...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r := &Report{Rows: tc.rows, Summary: Summary{Run: tc.run, Arch: "amd64", BootVerdict: string(tc.verdict), CrashSite: tc.site}}
