@@ -18,6 +18,11 @@
 #                    type id out of range oopses in
 #                    btf_relocate_map_distilled_base (amd64 and arm64)
 #   make vm-bench    boot-to-verdict benchmarks
+#   make vm-upstream every Alone case of harness/cases in a boot of its own on
+#                    6.12.117 and 7.2.13, judged by the catalog's records (the
+#                    upstream bugs: array cycles hang the load, a split PTR past
+#                    the end loads with garbage BTF, a split member past the end
+#                    oopses)
 #   make vm-suites   beyond bookworm: trixie 6.12.107+deb13 -> 6.12.117+deb13
 #                    (amd64 all-loadable, arm64 VM_ARM64_MODS), sid 7.2.13
 #                    loading its own modules distilled by the model (amd64,
@@ -36,7 +41,7 @@ VM_REPORTS     := $(CACHE)/vm/reports
 BTFRECON_BIN   := $(CACHE)/vm/btfrecon
 VM_FLAGS       ?=
 
-.PHONY: vm-deps vm-deps-arm64 vm-test vm-all vm-full vm-arm64 vm-cycle vm-hostile vm-testmodule vm-bench vm-bin vm-suites
+.PHONY: vm-deps vm-deps-arm64 vm-test vm-all vm-full vm-arm64 vm-cycle vm-hostile vm-testmodule vm-bench vm-bin vm-suites vm-upstream
 
 VM_TRIXIE_A ?= 6.12.107+deb13
 VM_TRIXIE_B ?= 6.12.117+deb13
@@ -129,3 +134,14 @@ vm-suites: vm-deps vm-deps-arm64 vm-bin
 	  > $(VM_REPORTS)/sid-arm64.json
 	$(BTFRECON_BIN) compat --build $(VM_TRIXIE_B) --run $(VM_SID) > $(VM_REPORTS)/compat-trixie-sid.txt
 	@echo "vm-suites: reports in $(VM_REPORTS)"
+
+VM_UPSTREAM_KERNELS ?= 6.12.117 7.2.13+deb14
+VM_UPSTREAM_CASES   ?= hostile:typedef-cycle hostile:array-cycle hostile:array-typedef-cycle hostile:ptr-id-out-of-range \
+		       hostile:split-id-out-of-range
+vm-upstream: vm-deps vm-bin
+	@set -e; for k in $(VM_UPSTREAM_KERNELS); do for c in $(VM_UPSTREAM_CASES); do \
+	  m=nls_utf8; [ $$c = hostile:split-id-out-of-range ] && m=act_bpf; \
+	  echo "vm-upstream: $$c on $$k"; \
+	  $(BTFRECON_BIN) vm run --build $$k --run $$k --modules $$m --case $$c --expect case --timeout 3m --json $(VM_FLAGS) \
+	    > $(VM_REPORTS)/upstream-$$(echo $$k-$$c | tr ':+' '__').json; \
+	done; done

@@ -128,6 +128,10 @@ func runVMRun(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *one != "" && !hasRole(rep, *one) {
+		writeReport(e, rep, f.jsonOut)
+		return verdictError{fmt.Errorf("--case %s: no module of --modules %s could give it (try another, e.g. --modules act_bpf)", *one, strings.Join(o.Modules, ","))}
+	}
 	if *expect == "" {
 		return writeReport(e, rep, f.jsonOut)
 	}
@@ -143,6 +147,15 @@ func runVMRun(e *env, args []string) error {
 		rep.Expected.Detail = err.Error()
 	}
 	return writeReport(e, rep, f.jsonOut)
+}
+
+func hasRole(rep *scenario.Report, role string) bool {
+	for _, r := range rep.Rows {
+		if r.Role == role {
+			return true
+		}
+	}
+	return false
 }
 
 func writeReport(e *env, rep *scenario.Report, jsonOut bool) error {

@@ -85,8 +85,9 @@ func splitIDOutOfRange() Case {
 	c := Case{Name: "split-id-out-of-range", Class: Hostile, Model: btf.ErrTypeIDRange,
 		Changes: "a split struct's first member names a type id past the end",
 		Kernels: map[string]KernelRecord{
-			"6.12.117/amd64": {Crash: OopsSite},
-			"6.12.117/arm64": {Crash: OopsSite},
+			"6.12.117/amd64":     {Crash: OopsSite},
+			"6.12.117/arm64":     {Crash: OopsSite},
+			"7.2.13+deb14/amd64": {Crash: OopsSite}, // still in 7.2.13 (2026-12-01)
 		}}
 	c.Build = func(in Input) (Made, error) {
 		for i := range in.S.NumLocal() {
@@ -105,7 +106,9 @@ func splitIDOutOfRange() Case {
 func typedefCycle() Case {
 	return Case{Name: "typedef-cycle", Class: Hostile, Alone: true, Model: recon.ErrCycle,
 		Changes: "the split gains typedefs A -> B -> A and a struct holding A",
-		Kernels: map[string]KernelRecord{"6.12.117": {Message: CycleMessage}},
+		// 6.12.117 drops the BTF, 7.2.13 fails the load with -ELOOP: both
+		// reject the loop before the relocation's walk could spin.
+		Kernels: map[string]KernelRecord{"6.12.117": {Message: CycleMessage}, "7.2.13+deb14": {Message: CycleMessage}},
 		Build:   buildTypedefCycle}
 }
 
@@ -160,11 +163,24 @@ func borrowedName(in Input) (uint32, error) {
 	return 0, fmt.Errorf("the split has no named type to borrow a name from: %w", ErrNotApplicable)
 }
 
+// Recorded on Debian's 6.12.117 and 7.2.13 (amd64, 2026-12-01): the array
+// cycles never return from finit_module (6.12.117's watchdog reports a soft
+// lockup in btf_type_by_id / btf_relocate_map_distilled_base; 7.2.13 spins
+// until the boot's timeout), and the out-of-range PTR loads with BTF whose
+// id was read from past the end of the id map.
+func spins() map[string]KernelRecord {
+	return map[string]KernelRecord{"6.12.117": {Hang: true}, "7.2.13+deb14": {Hang: true}}
+}
+
+func keeps() map[string]KernelRecord {
+	return map[string]KernelRecord{"6.12.117": {Keeps: true}, "7.2.13+deb14": {Keeps: true}}
+}
+
 // arrayCycle: an array whose element is itself, held by a struct. The
 // kernel's modifier-chain check stops at an ARRAY, so the embedded-marking
 // walk of btf_relocate.c never ends.
 func arrayCycle() Case {
-	return appendToSplit("array-cycle", "the split gains an ARRAY whose element is itself and a struct holding it", recon.ErrCycle, nil,
+	return appendToSplit("array-cycle", "the split gains an ARRAY whose element is itself and a struct holding it", recon.ErrCycle, spins(),
 		func(in Input, a uint32) ([]uint32, string, error) {
 			name, err := borrowedName(in)
 			if err != nil {
@@ -179,7 +195,7 @@ func arrayCycle() Case {
 
 // arrayTypedefCycle: ARRAY -> TYPEDEF -> ARRAY, held by a struct.
 func arrayTypedefCycle() Case {
-	return appendToSplit("array-typedef-cycle", "the split gains ARRAY -> TYPEDEF -> ARRAY and a struct holding it", recon.ErrCycle, nil,
+	return appendToSplit("array-typedef-cycle", "the split gains ARRAY -> TYPEDEF -> ARRAY and a struct holding it", recon.ErrCycle, spins(),
 		func(in Input, a uint32) ([]uint32, string, error) {
 			name, err := borrowedName(in)
 			if err != nil {
@@ -197,7 +213,7 @@ func arrayTypedefCycle() Case {
 // embedded-marking walk never looks at and btf_relocate_rewrite_type_id
 // then reads the id map with, out of bounds.
 func ptrIDOutOfRange() Case {
-	return appendToSplit("ptr-id-out-of-range", "the split gains a PTR to a type id past the end", btf.ErrTypeIDRange, nil,
+	return appendToSplit("ptr-id-out-of-range", "the split gains a PTR to a type id past the end", btf.ErrTypeIDRange, keeps(),
 		func(in Input, a uint32) ([]uint32, string, error) {
 			bad := a + 1000
 			return []uint32{0, btf.MakeInfo(btf.KindPtr, 0, false), bad},
