@@ -2,6 +2,7 @@ package btf_test
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -92,6 +93,18 @@ func BenchmarkMarshalVmlinux(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		s.Marshal()
+	}
+}
+
+// BenchmarkWriteToVmlinux encodes it into a writer, as check compares it.
+func BenchmarkWriteToVmlinux(b *testing.B) {
+	_, raw, s := realVmlinux(b, "6.12.117", "amd64")
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.WriteTo(io.Discard); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 

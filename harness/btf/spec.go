@@ -18,11 +18,14 @@ type Spec struct {
 	words    []uint32
 	offs     []uint32 // offs[i] is type i's first word; one extra entry at the end
 	strs     []byte
+	raw      []byte // the blob decoded from, for Encoded
 }
 
 // Type is one type in its on-disk shape: W[0] name_off, W[1] info,
 // W[2] size or type, then the kind's trailer. W aliases the Spec's storage:
-// writing to it changes the Spec (that is how relocation rewrites in place).
+// writing to it changes the Spec (that is how relocation rewrites a Copy in
+// place). A decoded Spec's storage may be the blob it was decoded from (see
+// Parse): write only to a Copy's types.
 type Type struct {
 	ID TypeID
 	W  []uint32

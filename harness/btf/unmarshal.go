@@ -2,8 +2,11 @@ package btf
 
 import "fmt"
 
-// Parse decodes a standalone BTF blob. The Spec keeps its own copy of the
-// types (as words) and aliases data for the strings: data must not change.
+// Parse decodes a standalone BTF blob. The Spec aliases data: its strings
+// always, its types too when data is in host byte order and the type
+// section 4-byte aligned (otherwise they are a converted copy). So data must
+// not change while the Spec is in use, and a Spec is rewritten only through
+// a Copy (which owns its words), never in place.
 func Parse(data []byte) (*Spec, error) {
 	return parse(data, nil)
 }
@@ -22,7 +25,7 @@ func parse(data []byte, base *Spec) (*Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Spec{order: bo, hdr: hdr, hdrExtra: extra, base: base, firstID: 1}
+	s := &Spec{order: bo, hdr: hdr, hdrExtra: extra, base: base, firstID: 1, raw: data}
 	if base != nil {
 		s.firstID = base.NumIDs()
 		s.strStart = base.StrEnd()

@@ -15,14 +15,20 @@ var hostOrder binary.ByteOrder = func() binary.ByteOrder {
 	return binary.BigEndian
 }()
 
-// toWords converts a section to host-order words: a plain copy when the
-// blob is in host order, a byte swap per word otherwise.
+// toWords converts a section to host-order words. A section in host order
+// at a 4-byte aligned address is not copied: the words alias sec (their
+// capacity ends with it, so an append copies). Otherwise it is a copy, with
+// a byte swap per word for the other order.
 func toWords(sec []byte, bo binary.ByteOrder) []uint32 {
-	words := make([]uint32, len(sec)/4)
-	if len(words) == 0 {
-		return words
+	n := len(sec) / 4
+	if n == 0 {
+		return []uint32{}
 	}
-	copy(unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), 4*len(words)), sec)
+	if bo == hostOrder && uintptr(unsafe.Pointer(&sec[0]))%4 == 0 {
+		return unsafe.Slice((*uint32)(unsafe.Pointer(&sec[0])), n)
+	}
+	words := make([]uint32, n)
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), 4*n), sec)
 	if bo != hostOrder {
 		for i, w := range words {
 			words[i] = bits.ReverseBytes32(w)
