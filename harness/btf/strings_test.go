@@ -2,6 +2,7 @@ package btf
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 )
 
@@ -38,5 +39,77 @@ func TestStringTable(t *testing.T) {
 				t.Fatalf("AddBytes(%q) = %d, table now %d bytes", second, got, st.Len())
 			}
 		})
+	}
+}
+
+// TestStringTableMany holds the table against a map over enough strings to
+// grow its index many times: prefixes of one another, repeats, embedded
+// NULs, the empty string; offsets, contents and lookups agree.
+func TestStringTableMany(t *testing.T) {
+	for _, withEmpty := range []bool{true, false} {
+		st := NewStringTable(withEmpty)
+		model := map[string]uint32{}
+		var buf []byte
+		if withEmpty {
+			model[""] = 0
+			buf = append(buf, 0)
+		}
+		for i := range 20000 {
+			s := fmt.Sprintf("name_%d", i%7000)
+			s = s[:min(len(s), 1+i%12)]
+			if i%97 == 0 {
+				s = "a\x00" + s
+			}
+			if i%1013 == 0 {
+				s = ""
+			}
+			want, ok := model[s]
+			if !ok {
+				want = uint32(len(buf))
+				model[s] = want
+				buf = append(append(buf, s...), 0)
+			}
+			var got uint32
+			if i%2 == 0 {
+				got = st.Add(s)
+			} else {
+				got = st.AddBytes([]byte(s))
+			}
+			if got != want {
+				t.Fatalf("add %d (%q): offset %d, want %d", i, s, got, want)
+			}
+		}
+		if !bytes.Equal(st.Bytes(), buf) {
+			t.Fatal("table contents differ from the model's")
+		}
+		for s, off := range model {
+			if got, ok := st.Lookup([]byte(s)); !ok || got != off {
+				t.Fatalf("Lookup(%q) = %d, %v; want %d", s, got, ok, off)
+			}
+		}
+		for _, s := range []string{"name_12345", "nam\x00", "a\x00", "x"} {
+			if _, in := model[s]; in {
+				t.Fatalf("%q was added", s)
+			}
+			if _, ok := st.Lookup([]byte(s)); ok {
+				t.Fatalf("Lookup(%q) found a string never added", s)
+			}
+		}
+	}
+}
+
+// BenchmarkStringTable adds 50k names, a third of them repeats, as the
+// distiller builds amdgpu's new split.
+func BenchmarkStringTable(b *testing.B) {
+	names := make([][]byte, 50000)
+	for i := range names {
+		names[i] = []byte(fmt.Sprintf("amdgpu_dm_field_%d", i*2/3))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		st := NewStringTable(false)
+		for _, n := range names {
+			st.AddBytes(n)
+		}
 	}
 }
