@@ -34,31 +34,42 @@ func decompress(b []byte, file string) (out []byte, compressed bool, err error) 
 	default:
 		return b, false, nil
 	}
+	// The common case on a fast path of our own; everything else (and
+	// every error) as the reference decoder has it.
+	if out, ok := xzFast(b); ok {
+		return out, true, nil
+	}
+	out, err = xzReference(b, file)
+	return out, true, err
+}
+
+// xzReference decompresses an xz stream with github.com/ulikunitz/xz.
+func xzReference(b []byte, file string) ([]byte, error) {
 	// DictCap is a floor, not a cap: the smallest one lets the stream's own
 	// dictionary size (1 MiB for kbuild's xz) decide, instead of 8 MiB a call.
 	r, err := xz.ReaderConfig{DictCap: lzma.MinDictCap}.NewReader(bytes.NewReader(b))
 	if err != nil {
-		return nil, true, fmt.Errorf("%s: %w: %w", file, ErrXZ, err)
+		return nil, fmt.Errorf("%s: %w: %w", file, ErrXZ, err)
 	}
 	// The ELF magic first: a bomb of anything else stops after four bytes.
 	head := make([]byte, len(elfMagic))
 	if n, err := io.ReadFull(r, head); err != nil {
-		return nil, true, fmt.Errorf("%s: %w after %d decompressed bytes: %w", file, ErrXZ, n, err)
+		return nil, fmt.Errorf("%s: %w after %d decompressed bytes: %w", file, ErrXZ, n, err)
 	}
 	if !bytes.Equal(head, elfMagic) {
-		return nil, true, fmt.Errorf("%s: xz stream holds %x..., not an ELF image: %w", file, head, ErrNotELF)
+		return nil, fmt.Errorf("%s: xz stream holds %x..., not an ELF image: %w", file, head, ErrNotELF)
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, 4*len(b))) // xz: about 4:1 on modules
 	buf.Write(head)
 	_, err = buf.ReadFrom(io.LimitReader(r, MaxImage+1-int64(len(head))))
-	out = buf.Bytes()
+	out := buf.Bytes()
 	if err != nil {
-		return nil, true, fmt.Errorf("%s: %w after %d decompressed bytes: %w", file, ErrXZ, len(out), err)
+		return nil, fmt.Errorf("%s: %w after %d decompressed bytes: %w", file, ErrXZ, len(out), err)
 	}
 	if len(out) > MaxImage {
-		return nil, true, fmt.Errorf("%s: xz stream decompresses to more than %d MiB, the cap for a module: %w", file, MaxImage>>20, ErrTooLarge)
+		return nil, fmt.Errorf("%s: xz stream decompresses to more than %d MiB, the cap for a module: %w", file, MaxImage>>20, ErrTooLarge)
 	}
-	return out, true, nil
+	return out, nil
 }
 
 // CompressXZ compresses a module image the way kbuild does (`xz

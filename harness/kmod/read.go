@@ -118,6 +118,14 @@ func (m *Module) BTF() (data []byte, ok bool) { return m.sectionCopy(m.btf) }
 // BTFBase returns a copy of the .BTF.base section; ok is false when there is none.
 func (m *Module) BTFBase() (data []byte, ok bool) { return m.sectionCopy(m.base) }
 
+// BTFView is BTF without the copy: the bytes alias the module's image (the
+// data Parse was given, for an uncompressed module) and must not be
+// modified.
+func (m *Module) BTFView() (data []byte, ok bool) { return m.sectionView(m.btf) }
+
+// BTFBaseView is BTFBase without the copy, as BTFView.
+func (m *Module) BTFBaseView() (data []byte, ok bool) { return m.sectionView(m.base) }
+
 // Section returns a copy of the first section called name (nil when it
 // occupies no file bytes, like SHT_NOBITS); ok is false when there is none.
 func (m *Module) Section(name string) (data []byte, ok bool) {
@@ -129,10 +137,15 @@ func (m *Module) Section(name string) (data []byte, ok bool) {
 }
 
 func (m *Module) sectionCopy(i int) ([]byte, bool) {
+	b, ok := m.sectionView(i)
+	return bytes.Clone(b), ok
+}
+
+func (m *Module) sectionView(i int) ([]byte, bool) {
 	if i == 0 {
 		return nil, false
 	}
-	return bytes.Clone(m.layout.contents(m.image, i)), true
+	return m.layout.contents(m.image, i), true // capacity ends with the section
 }
 
 // ELF returns a copy of the ELF image, without compression and signature.
