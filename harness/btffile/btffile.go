@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/btfrecon/btfrecon/harness/btf"
 	"github.com/btfrecon/btfrecon/harness/kmod"
@@ -27,7 +26,8 @@ const (
 // ErrNoBTF is returned for an ELF file without a .BTF section.
 var ErrNoBTF = errors.New("no .BTF section")
 
-// File is the BTF found in one file.
+// File is the BTF found in one file. BTF and Base alias the file's
+// contents (or the module's decompressed image): do not modify them.
 type File struct {
 	Path   string
 	Format Format
@@ -38,7 +38,7 @@ type File struct {
 
 // Load reads path and finds its BTF.
 func Load(path string) (*File, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +50,8 @@ var (
 	xzMagic  = []byte{0xfd, '7', 'z', 'X', 'Z', 0}
 )
 
-// Parse finds the BTF in data, which was read from path.
+// Parse finds the BTF in data, which was read from path. The File refers
+// to data: do not modify it afterwards.
 func Parse(data []byte, path string) (*File, error) {
 	f := &File{Path: path}
 	switch {
@@ -65,10 +66,10 @@ func Parse(data []byte, path string) (*File, error) {
 		}
 		f.Module = m
 		var ok bool
-		if f.BTF, ok = m.BTF(); !ok {
+		if f.BTF, ok = m.BTFView(); !ok {
 			return nil, fmt.Errorf("%s: %w", path, ErrNoBTF)
 		}
-		f.Base, _ = m.BTFBase()
+		f.Base, _ = m.BTFBaseView()
 	case len(data) >= 2 && (data[0] == 0x9f && data[1] == 0xeb || data[0] == 0xeb && data[1] == 0x9f):
 		f.Format, f.BTF = FormatRaw, data
 	default:

@@ -2,6 +2,7 @@ package btffile
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,5 +59,44 @@ func TestSplitWithoutBaseHint(t *testing.T) {
 	_, err = f.Spec(nil)
 	if err == nil || !strings.Contains(err.Error(), "give its vmlinux as the base") {
 		t.Fatalf("error %v, want the split-BTF hint", err)
+	}
+}
+
+// TestLoadUnmappable: what cannot be mapped (a pipe, an empty file, a
+// directory) is read as before: the same contents, the same errors.
+func TestLoadUnmappable(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(kmodData, "btf.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	go func() {
+		w.Write(raw)
+		w.Close()
+	}()
+	f, err := Load(fmt.Sprintf("/proc/self/fd/%d", r.Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Format != FormatRaw || string(f.BTF) != string(raw) {
+		t.Fatalf("pipe: format %q, %d bytes, want the %d raw bytes", f.Format, len(f.BTF), len(raw))
+	}
+
+	empty := filepath.Join(t.TempDir(), "empty")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(empty); !errors.Is(err, btf.ErrBadMagic) {
+		t.Fatalf("empty file: %v, want %v", err, btf.ErrBadMagic)
+	}
+	if _, err := Load(t.TempDir()); err == nil || !strings.Contains(err.Error(), "is a directory") {
+		t.Fatalf("directory: %v, want os.ReadFile's error", err)
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "none")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("missing file: %v", err)
 	}
 }
