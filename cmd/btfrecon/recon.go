@@ -45,7 +45,7 @@ func runDistill(e *env, args []string) error {
 	if err != nil {
 		return verdict(err)
 	}
-	if err := writeBoth(*outBase, d.Marshal(), *outSplit, s2.Marshal()); err != nil {
+	if err := writeBoth(*outBase, d.Encoded(), *outSplit, s2.Encoded()); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "distilled base: %d types, %d string bytes -> %s\nnew split: %d types (ids %d..%d), %d string bytes -> %s\n",
@@ -139,7 +139,7 @@ func runRelocate(e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "%s -> %s\n", recon.RefOf(dist, dt), recon.RefOf(target, tt))
 		}
 	}
-	raw := rel.Marshal()
+	raw := rel.Encoded() // written, never modified
 	if *out != "" {
 		if err := kmod.WriteFileAtomic(*out, raw, 0o644); err != nil {
 			return err
