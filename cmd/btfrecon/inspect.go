@@ -38,6 +38,7 @@ func runDump(e *env, args []string) error {
 }
 
 func runCheck(e *env, args []string) error {
+	defer oneShot()()
 	s, f, err := loadFileArg(e, "check", args)
 	if err != nil {
 		return err

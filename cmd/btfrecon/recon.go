@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 
 	"github.com/btfrecon/btfrecon/harness/btf"
 	"github.com/btfrecon/btfrecon/harness/btffile"
@@ -11,7 +12,30 @@ import (
 	"github.com/btfrecon/btfrecon/harness/recon"
 )
 
+// oneShotLimit is the heap at which a one-shot verb's collector starts.
+const oneShotLimit = 256 << 20
+
+// oneShot sets the collector up for a verb that reads its inputs, computes
+// and exits (check, distill, relocate): its heap is a few times its inputs
+// and nearly all of it stays live to the end, so a collection frees little
+// and costs time, and its own bookkeeping costs memory (relocate amdgpu:
+// two collections, 13 ms of 30 ms CPU, 0.5 MiB more peak RSS). So none runs
+// until the heap nears oneShotLimit. GOGC or GOMEMLIMIT in the
+// environment win. It returns what restores the settings.
+func oneShot() (restore func()) {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	gc := debug.SetGCPercent(-1)
+	limit := debug.SetMemoryLimit(oneShotLimit)
+	return func() {
+		debug.SetMemoryLimit(limit)
+		debug.SetGCPercent(gc)
+	}
+}
+
 func runDistill(e *env, args []string) error {
+	defer oneShot()()
 	fs := newFlags(e, "distill")
 	basePath := fs.String("base", "", "the full base (vmlinux BTF) the split was built on (required)")
 	splitPath := fs.String("split", "", "the split BTF, or a .ko/.ko.xz holding it (required)")
@@ -76,6 +100,7 @@ func verdict(err error) error {
 }
 
 func runRelocate(e *env, args []string) error {
+	defer oneShot()()
 	fs := newFlags(e, "relocate")
 	distPath := fs.String("distilled", "", "the distilled base (raw BTF)")
 	splitPath := fs.String("split", "", "the split BTF on the distilled base (raw BTF)")
