@@ -100,3 +100,19 @@ func TestLoadUnmappable(t *testing.T) {
 		t.Fatalf("missing file: %v", err)
 	}
 }
+
+// TestWithoutImage: copies of .BTF and .BTF.base, equal and not aliasing
+// the module, no Module.
+func TestWithoutImage(t *testing.T) {
+	f, err := Load(filepath.Join(kmodData, "tiny-x86_64-signed.ko.xz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := f.WithoutImage()
+	if c.Module != nil || c.Path != f.Path || c.Format != f.Format || string(c.BTF) != string(f.BTF) || (c.Base == nil) != (f.Base == nil) {
+		t.Fatalf("WithoutImage: %+v", c)
+	}
+	if len(c.BTF) == 0 || &c.BTF[0] == &f.BTF[0] {
+		t.Fatal("BTF not copied")
+	}
+}
