@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"testing"
 
 	"github.com/btfrecon/btfrecon/harness/diff"
+	"github.com/btfrecon/btfrecon/harness/kernels"
+	"github.com/btfrecon/btfrecon/harness/kmod"
 )
 
 // TestCompareWriter: check's streaming comparison finds what comparing the
@@ -71,4 +74,71 @@ func TestOneShot(t *testing.T) {
 	if gc := debug.SetGCPercent(77); gc != 77 {
 		t.Fatalf("with GOGC set, the verb changed the GC percent to %d", gc)
 	}
+}
+
+// TestDistillModuleFile: distill reading a Debian .ko.xz (its image let go
+// once the .BTF is copied out) writes what distill of the module's raw
+// .BTF writes, and relocate --ko of the injected module what relocate of
+// the raw pair writes. Real data: skipped without the cache, unless
+// BTFRECON_REQUIRE_DATA=1.
+func TestDistillModuleFile(t *testing.T) {
+	k, err := kernels.Open("6.12.107", "amd64")
+	if err == nil {
+		_, err = os.Stat(k.BTFPath())
+	}
+	if err != nil {
+		if os.Getenv("BTFRECON_REQUIRE_DATA") == "1" {
+			t.Fatal(err)
+		}
+		t.Skipf("real data not cached: run make testdata (%v)", err)
+	}
+	ko, err := k.Module("nls_ascii")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := kmod.Open(ko)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := m.BTF()
+	dir := t.TempDir()
+	p := func(name string) string { return filepath.Join(dir, name) }
+	if err := os.WriteFile(p("raw.btf"), raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cli := func(args ...string) {
+		t.Helper()
+		var out, errb bytes.Buffer
+		if code := run(args, &env{stdout: &out, stderr: &errb}); code != 0 {
+			t.Fatalf("btfrecon %v: exit %d: %s", args, code, errb.String())
+		}
+	}
+	same := func(a, b string) {
+		t.Helper()
+		x, _ := os.ReadFile(p(a))
+		y, _ := os.ReadFile(p(b))
+		if len(x) == 0 || !bytes.Equal(x, y) {
+			t.Fatalf("%s and %s differ (%d and %d bytes)", a, b, len(x), len(y))
+		}
+	}
+	cli("distill", "--base", k.BTFPath(), "--split", ko, "--out-base", p("k.d"), "--out-split", p("k.s2"))
+	cli("distill", "--base", k.BTFPath(), "--split", p("raw.btf"), "--out-base", p("r.d"), "--out-split", p("r.s2"))
+	same("k.d", "r.d")
+	same("k.s2", "r.s2")
+
+	s2, _ := os.ReadFile(p("k.s2"))
+	d, _ := os.ReadFile(p("k.d"))
+	img, err := m.WithSections(s2, d)
+	if err == nil {
+		img, err = kmod.CompressXZ(img)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p("distilled.ko.xz"), img, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cli("relocate", "--ko", p("distilled.ko.xz"), "--target", k.BTFPath(), "--out", p("k.r"))
+	cli("relocate", "--distilled", p("k.d"), "--split", p("k.s2"), "--target", k.BTFPath(), "--out", p("r.r"))
+	same("k.r", "r.r")
 }

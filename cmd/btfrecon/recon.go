@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/debug"
 
 	"github.com/btfrecon/btfrecon/harness/btf"
@@ -61,6 +62,7 @@ func runDistill(e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("--split: %w", err)
 	}
+	sf = dropImage(sf)
 	split, err := sf.Spec(base)
 	if err != nil {
 		return fmt.Errorf("--split: %w (built on another vmlinux? --base must be the one the module was built against)", err)
@@ -75,6 +77,19 @@ func runDistill(e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "distilled base: %d types, %d string bytes -> %s\nnew split: %d types (ids %d..%d), %d string bytes -> %s\n",
 		d.NumLocal(), len(d.Strings()), *outBase, s2.NumLocal(), s2.FirstID(), s2.NumIDs()-1, len(s2.Strings()), *outSplit)
 	return nil
+}
+
+// dropImage lets a compressed module's image go (collected now, its memory
+// reused for the work to come) when only its .BTF and .BTF.base are needed
+// from here on: amdgpu's is 29 MB for 2.6 MB of .BTF. Other files are
+// mapped, not on the heap, and returned as they are.
+func dropImage(f *btffile.File) *btffile.File {
+	if f.Module == nil || !f.Module.Compressed {
+		return f
+	}
+	f = f.WithoutImage()
+	runtime.GC()
+	return f
 }
 
 // writeBoth writes two outputs so that either both are there or neither
@@ -132,7 +147,7 @@ func runRelocate(e *env, args []string) error {
 		if f.Base == nil {
 			return verdictError{fmt.Errorf("%s: no .BTF.base section: the kernel parses its .BTF directly on vmlinux, nothing to relocate", *koPath)}
 		}
-		if split, err = f.Spec(nil); err != nil {
+		if split, err = dropImage(f).Spec(nil); err != nil {
 			return err
 		}
 		dist = split.Base()
