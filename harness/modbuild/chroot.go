@@ -242,14 +242,16 @@ func debootstrap(ctx context.Context, parent, tmp string, spec ChrootSpec, log i
 	return os.RemoveAll(inside)
 }
 
-// runIsolated runs argv in a private mount namespace (unshare), so that
-// whatever it mounts (debootstrap's /proc and /sys, our /proc) goes away
-// with it, even when it is killed. With root set, /proc is mounted there
-// and argv runs chrooted into it with a clean environment. The whole
-// process group is killed when ctx ends.
+// runIsolated runs argv in a private mount and PID namespace (unshare), so
+// that whatever it mounts (debootstrap's /proc and /sys, our /proc) goes
+// away with it, and so do its processes, even when we are killed: unshare
+// dies with us (Pdeathsig), its child with it (--kill-child), and the
+// kernel kills the rest of the PID namespace with that child. With root
+// set, /proc is mounted there and argv runs chrooted into it with a clean
+// environment. The whole process group is killed when ctx ends.
 func runIsolated(ctx context.Context, root string, argv ...string) ([]byte, error) {
 	script := `exec "$@"`
-	args := []string{"--mount", "--propagation", "private", "--fork", "--", "/bin/sh", "-c"}
+	args := []string{"--mount", "--propagation", "private", "--pid", "--fork", "--kill-child", "--", "/bin/sh", "-c"}
 	if root != "" {
 		script = `root=$1; shift; mount -t proc proc "$root/proc" && exec chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8 "$@"`
 		args = append(args, script, "sh", root)
@@ -258,7 +260,7 @@ func runIsolated(ctx context.Context, root string, argv ...string) ([]byte, erro
 	}
 	args = append(args, argv...)
 	cmd := exec.CommandContext(ctx, "unshare", args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
 	if root == "" {

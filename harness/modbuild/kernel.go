@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/btfrecon/btfrecon/harness/kernels"
+	"github.com/btfrecon/btfrecon/vmimages"
 )
 
 // baseInclude is what DKMS would have besides the kernel's headers: a C
@@ -22,8 +23,12 @@ var crossInclude = map[string][]string{"arm64": {"gcc-aarch64-linux-gnu"}}
 // SpecFor is the chroot spec for building modules for k (amd64 host): its
 // suite, baseInclude, what k's three headers packages depend on (from their
 // control files, as apt would install), and those packages from the cache.
-// The headers must be fetched (kernels.Fetcher.Get with headers).
-func SpecFor(k *kernels.Kernel) (ChrootSpec, error) {
+// The headers must be fetched (kernels.Fetcher.Get with headers). For a
+// kernel of another arch (a cross build), hostKbuild is the same release's
+// amd64 linux-kbuild, fetched: kbuild's tools (fixdep, modpost,
+// resolve_btfids) run on the host, and k's own linux-kbuild is built for k's
+// arch; Debian's headers take them from /usr/lib/linux-kbuild-R either way.
+func SpecFor(k *kernels.Kernel, hostKbuild *vmimages.Entry) (ChrootSpec, error) {
 	suite := k.Set.Suite()
 	if suite.Name == "" {
 		return ChrootSpec{}, fmt.Errorf("%s: no Debian suite for release %s", k, k.Release)
@@ -35,6 +40,16 @@ func SpecFor(k *kernels.Kernel) (ChrootSpec, error) {
 	}
 	spec := ChrootSpec{Suite: suite.Name, Include: append([]string(nil), baseInclude...)}
 	names := map[string]bool{}
+	if k.Arch != "amd64" {
+		if hostKbuild == nil || hostKbuild.Arch != "amd64" || hostKbuild.Kind != vmimages.KindKbuild {
+			return ChrootSpec{}, fmt.Errorf("%s: a cross build needs the amd64 linux-kbuild of %s", k, k.Release)
+		}
+		for i, e := range pkgs {
+			if e.Kind == vmimages.KindKbuild {
+				pkgs[i] = *hostKbuild
+			}
+		}
+	}
 	for _, e := range pkgs {
 		names[e.Package] = true
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/btfrecon/btfrecon/harness/kernels"
+	"github.com/btfrecon/btfrecon/vmimages"
 )
 
 // Prepare opens kernel release for arch with its headers (fetching what the
@@ -31,7 +32,26 @@ func Prepare(ctx context.Context, release, arch string, log io.Writer) (*kernels
 		}
 		return nil, nil, err
 	}
-	spec, err := SpecFor(k)
+	var hostKbuild *vmimages.Entry
+	if arch != "amd64" {
+		f := &kernels.Fetcher{Progress: log}
+		set, err := f.Lookup(ctx, release, "amd64")
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s %s: the amd64 linux-kbuild for a cross build: %w", release, arch, err)
+		}
+		e, ok := set.Get(vmimages.KindKbuild)
+		if !ok {
+			return nil, nil, fmt.Errorf("%s %s: %w: no amd64 linux-kbuild-%s for a cross build", release, arch, ErrNoHeaders, release)
+		}
+		if err := f.AptPrepare(ctx, []vmimages.Entry{e}); err != nil {
+			return nil, nil, err
+		}
+		if _, err := f.Fetch(ctx, e); err != nil {
+			return nil, nil, err
+		}
+		hostKbuild = &e
+	}
+	spec, err := SpecFor(k, hostKbuild)
 	if err != nil {
 		return nil, nil, err
 	}
