@@ -9,15 +9,23 @@
 #   make mutants      mutate the core, expect the differential to fail each time
 #   make series       regenerate series/0001 from core/ (and series-src/)
 #   make patch-check  series/0001 up to date; git am the series on a fresh 6.1
-#                     tree; core identity, checkpatch --strict, W=1 and sparse
-#                     builds of what it touches
+#                     tree; core identity, checkpatch --strict, upstream ids,
+#                     maintainers, cover letter, W=1 and sparse builds of what
+#                     it touches
+#   make module-layout-check  struct module before and after the series
+#                     (pahole on the DWARF of kernel/module/main.o, Debian's
+#                     amd64 and arm64 configs and the minimal ones): every
+#                     member keeps its offset, sizeof and module_layout's CRC
+#                     do not change
 #   make kernel-6.1   build the patched minimal x86_64 6.1 kernel (cached);
 #                     kernel-6.1-other: a second config of it (the other base);
 #                     kernel-6.1-arm64, kernel-6.1-arm64-other: the same, arm64
 #   make kernel-6.1-boot  boot each under QEMU TCG, load the test module built
 #                     against the other one with a distilled .BTF.base, compare
 #                     /sys/kernel/btf/<mod> to the model, call its kfunc, and
-#                     check the negative and hostile cases (kernel-6.1-arm64-boot)
+#                     check the negative and hostile cases (kernel-6.1-arm64-boot);
+#                     kernel-6.1-kasan-boot, kernel-6.1-arm64-kasan-boot: the
+#                     same on KASAN + kmemleak builds
 
 KP_DIR        := kernel-patch
 CCORE_DIR     := $(CACHE)/ccore
@@ -30,7 +38,10 @@ CCORE_HDRS    := $(KP_DIR)/core/btf_reconcile.h $(KP_DIR)/userspace/shim.h $(FRA
 		 $(wildcard $(KP_DIR)/userspace/include/*/*.h $(KP_DIR)/userspace/include/*/*/*.h)
 CCORE_DRIVER  := $(KP_DIR)/userspace/driver.c $(FRAME_DIR)/frame.c
 CCORE_CC      ?= gcc
-CCORE_CFLAGS  ?= -O2 -g -Wall -Wextra -Wno-unused-parameter -Werror
+# -fsanitize=alignment: the driver hands the core its distilled base at an
+# odd address, as a module image does; any direct (unaligned) read aborts.
+CCORE_CFLAGS  ?= -O2 -g -Wall -Wextra -Wno-unused-parameter -Werror \
+		 -fsanitize=alignment -fno-sanitize-recover=alignment
 # The core is built exactly as the kernel sees it, plus the shim.
 CCORE_CPPFLAGS = -D_GNU_SOURCE -include $(KP_DIR)/userspace/shim.h -I$(KP_DIR)/userspace/include \
 		 -I$(FRAME_DIR)
@@ -113,6 +124,21 @@ patch-check: series-check kernel-deps
 	@v=$(kver); $(KSCRIPTS)/pristine-tree.sh $(KSRC_TAR) $(KERNEL_DIR)/pristine-$$v && \
 	$(KSCRIPTS)/patch-check.sh $(KERNEL_DIR)/pristine-$$v $(KERNEL_DIR)/check-$$v $(KP_DIR) $(KFRAG)
 
+# struct module's ABI: the series' two new members go at the end, hidden from
+# genksyms. On Debian's configs (linux-config-6.1 of the installed source
+# version) sizeof must not change either; the minimal x86_64 config has 4
+# bytes of tail padding, where it grows and the loader refuses modules built
+# against the unpatched headers.
+.PHONY: module-layout-check
+module-layout-check: kernel-deps kernel-arm64-deps
+	@v=$(kver); $(KSCRIPTS)/pristine-tree.sh $(KSRC_TAR) $(KERNEL_DIR)/pristine-$$v && \
+	cfgs=$$($(KSCRIPTS)/debian-configs.sh $(KERNEL_DIR)/debian-config "$$(dpkg-query -W -f='$${Version}' $(KSRC_PKG))") && \
+	set -- $$cfgs && \
+	$(KSCRIPTS)/module-layout-check.sh $(KERNEL_DIR)/pristine-$$v $(KERNEL_DIR)/layout-$$v $(KP_DIR) \
+	  x86_64:debian-amd64:$$1 arm64:debian-arm64:$$2 \
+	  x86_64:minimal:$(KFRAG):sizeof-may-grow x86_64:minimal-other:$(KFRAG)+$(KVM_DIR)/other.config:sizeof-may-grow \
+	  arm64:minimal-arm64:$(KVM_DIR)/minimal-arm64.config:sizeof-may-grow
+
 # Four builds of the same source + series (kernel-patch/scripts/kernel.sh;
 # cached by source version, the series' diffs (not their messages), arch,
 # fragments and build script):
@@ -125,6 +151,7 @@ KVM_DIR  := vmimages/linux-6.1
 kbuild = v=$(kver); $(KSCRIPTS)/kernel.sh $(KERNEL_DIR) $$v $(KSRC_TAR) $(KP_DIR) $(1) $(2) $(3)
 
 .PHONY: kernel-6.1-other kernel-6.1-arm64 kernel-6.1-arm64-other kernel-6.1-arm64-boot kernel-6.1-all
+.PHONY: kernel-6.1-kasan kernel-6.1-kasan-other kernel-6.1-arm64-kasan kernel-6.1-arm64-kasan-other
 
 kernel-6.1: kernel-deps
 	@$(call kbuild,linux-6.1-current,x86_64,$(KFRAG))
@@ -138,8 +165,25 @@ kernel-6.1-arm64: kernel-deps kernel-arm64-deps
 kernel-6.1-arm64-other: kernel-deps kernel-arm64-deps
 	@$(call kbuild,linux-6.1-arm64-other,arm64,$(KVM_DIR)/minimal-arm64.config $(KVM_DIR)/other.config)
 
-# All four, one after the other (a long run: nohup it).
-kernel-6.1-all: kernel-6.1 kernel-6.1-other kernel-6.1-arm64 kernel-6.1-arm64-other
+# The same pairs with KASAN and kmemleak (vmimages/linux-6.1/kasan.config).
+# KASAN selects CONSTRUCTORS, which adds members to struct module: a module
+# for a KASAN kernel must be built against a KASAN kernel, hence two.
+KASAN_FRAG := $(KVM_DIR)/kasan.config
+kernel-6.1-kasan: kernel-deps
+	@$(call kbuild,linux-6.1-kasan,x86_64,$(KFRAG) $(KASAN_FRAG))
+
+kernel-6.1-kasan-other: kernel-deps
+	@$(call kbuild,linux-6.1-kasan-other,x86_64,$(KFRAG) $(KVM_DIR)/other.config $(KASAN_FRAG))
+
+kernel-6.1-arm64-kasan: kernel-deps kernel-arm64-deps
+	@$(call kbuild,linux-6.1-arm64-kasan,arm64,$(KVM_DIR)/minimal-arm64.config $(KASAN_FRAG))
+
+kernel-6.1-arm64-kasan-other: kernel-deps kernel-arm64-deps
+	@$(call kbuild,linux-6.1-arm64-kasan-other,arm64,$(KVM_DIR)/minimal-arm64.config $(KVM_DIR)/other.config $(KASAN_FRAG))
+
+# All eight, one after the other (a long run: nohup it).
+kernel-6.1-all: kernel-6.1 kernel-6.1-other kernel-6.1-kasan kernel-6.1-kasan-other \
+	kernel-6.1-arm64 kernel-6.1-arm64-other kernel-6.1-arm64-kasan kernel-6.1-arm64-kasan-other
 
 KARM_PKGS := gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm
 .PHONY: kernel-arm64-deps
@@ -158,3 +202,14 @@ kernel-6.1-boot: kernel-6.1 kernel-6.1-other oracle
 kernel-6.1-arm64-boot: kernel-6.1-arm64 kernel-6.1-arm64-other oracle
 	GO="$(GO)" $(KSCRIPTS)/scenario.sh arm64 $(KERNEL_DIR)/linux-6.1-arm64 $(KERNEL_DIR)/linux-6.1-arm64-other refuse $(KERNEL_DIR)/vmcase-arm64
 	GO="$(GO)" $(KSCRIPTS)/scenario.sh arm64 $(KERNEL_DIR)/linux-6.1-arm64-other $(KERNEL_DIR)/linux-6.1-arm64 allow $(KERNEL_DIR)/vmcase-arm64-other
+
+# The same scenarios on the KASAN + kmemleak pairs: every variant, then the
+# load/unload loop; no KASAN report and no suspected leak allowed.
+.PHONY: kernel-6.1-kasan-boot kernel-6.1-arm64-kasan-boot
+kernel-6.1-kasan-boot: kernel-6.1-kasan kernel-6.1-kasan-other oracle
+	GO="$(GO)" $(KSCRIPTS)/scenario.sh x86_64 $(KERNEL_DIR)/linux-6.1-kasan $(KERNEL_DIR)/linux-6.1-kasan-other refuse $(KERNEL_DIR)/vmcase-x86_64-kasan
+	GO="$(GO)" $(KSCRIPTS)/scenario.sh x86_64 $(KERNEL_DIR)/linux-6.1-kasan-other $(KERNEL_DIR)/linux-6.1-kasan allow $(KERNEL_DIR)/vmcase-x86_64-kasan-other
+
+kernel-6.1-arm64-kasan-boot: kernel-6.1-arm64-kasan kernel-6.1-arm64-kasan-other oracle
+	GO="$(GO)" $(KSCRIPTS)/scenario.sh arm64 $(KERNEL_DIR)/linux-6.1-arm64-kasan $(KERNEL_DIR)/linux-6.1-arm64-kasan-other refuse $(KERNEL_DIR)/vmcase-arm64-kasan
+	GO="$(GO)" $(KSCRIPTS)/scenario.sh arm64 $(KERNEL_DIR)/linux-6.1-arm64-kasan-other $(KERNEL_DIR)/linux-6.1-arm64-kasan allow $(KERNEL_DIR)/vmcase-arm64-kasan-other

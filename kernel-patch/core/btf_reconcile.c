@@ -14,9 +14,10 @@
  *
  * All three inputs are raw BTF (header, type section, string section) in
  * host byte order; converting foreign-endian BTF is the caller's job. The
- * split is rewritten in place. Up to the matching nothing is written; if the
- * string rewrite fails, ids are already rewritten and the caller must drop
- * the split.
+ * distilled base may sit at any address (it is read in place from the
+ * module image: it is copied before use); the split and the base must be
+ * 4-byte aligned. The split is rewritten in place, and only once every
+ * check has passed: on failure it is left as it was.
  *
  * This file is built both into the kernel and, with a small shim header,
  * into a userspace test driver; keep its interface free of kernel types.
@@ -24,9 +25,11 @@
 
 #define pr_fmt(fmt) "BTF: " fmt
 
+#include <linux/align.h>
 #include <linux/errno.h>
 #include <linux/kernel.h>
 #include <linux/printk.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/string.h>
@@ -60,7 +63,9 @@ struct btf_reconcile {
 	u32 nd;			/* distilled ids, void included */
 	u32 ns;			/* split types */
 	u32 nb;			/* base ids, void included */
+	void *dist_copy;	/* aligned copy of the distilled base */
 	struct dist_entry *sorted;
+	u32 *chain;		/* member type chain results, by local id */
 	u8 *embedded;		/* by distilled id */
 	u8 *name_cnt;		/* base composites by name offset, up to 2 */
 	u32 *name_map;		/* distilled name offset -> base name offset */
@@ -77,6 +82,15 @@ struct field_runs {
 };
 
 #define KEY_SIZE_MASK	0x7fffffffu
+
+/*
+ * Every allocation here is sized by the input (a module's BTF): a huge one
+ * is refused quietly, as the kernel does for BTF loaded from userspace.
+ */
+#define RECON_GFP	(GFP_KERNEL | __GFP_NOWARN)
+
+/* A scheduling point every this many types in the long loops. */
+#define RESCHED_EVERY	1024
 
 static u32 type_kind(const u32 *t)
 {
@@ -301,7 +315,7 @@ static int parse_raw(const char *what, const void *data, u32 size, bool split,
 	if (!index || !nr)
 		return 0;
 
-	raw->offs = kvcalloc(nr, sizeof(*raw->offs), GFP_KERNEL);
+	raw->offs = kvcalloc(nr, sizeof(*raw->offs), RECON_GFP);
 	if (!raw->offs)
 		return -ENOMEM;
 	for (off = 0, i = 0; i < nr; i++) {
@@ -311,9 +325,17 @@ static int parse_raw(const char *what, const void *data, u32 size, bool split,
 	return 0;
 }
 
-/* A type of the distilled base or the split by pre-relocation id. */
+/* The record of void, which has no record in the type section. */
+static const u32 void_type[3];
+
+/*
+ * A type of the distilled base or the split by pre-relocation id; void for
+ * id 0 (and for an id past the split, which check_fields() refuses first).
+ */
 static const u32 *local_type(const struct btf_reconcile *r, u32 id)
 {
+	if (!id || id >= r->nd + r->ns)
+		return void_type;
 	if (id < r->nd)
 		return r->dist.types + r->dist.offs[id - 1];
 	return r->split.types + r->split.offs[id - r->nd];
@@ -400,53 +422,97 @@ static int validate_distilled(struct btf_reconcile *r)
 }
 
 /*
+ * Where a member's type chain ends: the chain goes through modifiers,
+ * typedefs and array elements, and ends at any other kind. Results are
+ * kept per id (CHAIN_DONE | the distilled composite it ends at, or 0), so
+ * every id is walked once however many members share its chain; an id on
+ * the chain being walked is CHAIN_BUSY, and meeting one again is a cycle.
+ */
+#define CHAIN_DONE	0x80000000u
+#define CHAIN_BUSY	0x40000000u
+#define CHAIN_ID	0x3fffffffu
+
+static bool chain_link(const struct btf_reconcile *r, u32 id, u32 *next)
+{
+	const u32 *t = local_type(r, id);
+
+	switch (type_kind(t)) {
+	case BTF_KIND_CONST:
+	case BTF_KIND_VOLATILE:
+	case BTF_KIND_RESTRICT:
+	case BTF_KIND_TYPEDEF:
+	case BTF_KIND_TYPE_TAG:
+		*next = t[2];
+		return true;
+	case BTF_KIND_ARRAY:
+		*next = t[3];
+		return true;
+	}
+	return false;
+}
+
+/* The distilled composite the chain from @start ends at, or 0; -ELOOP. */
+static int chain_end(struct btf_reconcile *r, u32 start, u32 *end)
+{
+	u32 id = start, next, res;
+
+	/* first pass: find the end, marking the way */
+	for (;;) {
+		if (!id) {
+			res = 0;
+			break;
+		}
+		if (r->chain[id] & CHAIN_DONE) {
+			res = r->chain[id] & CHAIN_ID;
+			break;
+		}
+		if (r->chain[id] & CHAIN_BUSY)
+			return -ELOOP;
+		if (!chain_link(r, id, &next)) {
+			res = id < r->nd &&
+			      kind_is_composite(type_kind(local_type(r, id))) ?
+			      id : 0;
+			break;
+		}
+		r->chain[id] = CHAIN_BUSY;
+		id = next;
+	}
+	/* second pass: the same way again, recording the result */
+	for (id = start; id && !(r->chain[id] & CHAIN_DONE); id = next) {
+		if (!chain_link(r, id, &next))
+			next = 0;
+		r->chain[id] = CHAIN_DONE | res;
+	}
+	*end = res;
+	return 0;
+}
+
+/*
  * A distilled composite that a split composite holds by value, through
  * modifiers, typedefs and arrays, is embedded: the module's layout depends
- * on its size. Pointers end the walk. The walk is bounded so that a cycle
- * of typedefs is refused instead of looping.
+ * on its size. Pointers end the walk. A cycle of typedefs (or arrays) is
+ * refused instead of looping.
  */
 static int mark_embedded(struct btf_reconcile *r)
 {
-	u32 limit = r->nd + r->ns;
-	u32 i, m;
+	u32 i, m, end;
 
 	for (i = 0; i < r->ns; i++) {
 		const u32 *t = r->split.types + r->split.offs[i];
 
+		if (!(i % RESCHED_EVERY))
+			cond_resched();
 		if (!kind_is_composite(type_kind(t)))
 			continue;
 		for (m = 0; m < type_vlen(t); m++) {
-			u32 id = t[3 + 3 * m + 1];
-			u32 steps;
-
-			for (steps = 0; id; steps++) {
-				const u32 *mt;
-				u32 kind;
-
-				if (steps > limit) {
-					pr_warn("module '%s': type [%u] '%s': member %u's type chain does not end\n",
-						r->name, r->nd + i,
-						raw_name(&r->split, t[0]), m);
-					return -ELOOP;
-				}
-				mt = local_type(r, id);
-				kind = type_kind(mt);
-				if (kind == BTF_KIND_CONST ||
-				    kind == BTF_KIND_VOLATILE ||
-				    kind == BTF_KIND_RESTRICT ||
-				    kind == BTF_KIND_TYPEDEF ||
-				    kind == BTF_KIND_TYPE_TAG) {
-					id = mt[2];
-					continue;
-				}
-				if (kind == BTF_KIND_ARRAY) {
-					id = mt[3];
-					continue;
-				}
-				if (id < r->nd && kind_is_composite(kind))
-					r->embedded[id] = 1;
-				break;
+			if (chain_end(r, t[3 + 3 * m + 1], &end)) {
+				pr_warn("module '%s': type [%u] '%s': member %u's type chain does not end\n",
+					r->name, r->nd + i,
+					raw_name(&r->split, t[0]), m);
+				return -ELOOP;
 			}
+			if (end)
+				r->embedded[end] = 1;
 		}
 	}
 	return 0;
@@ -470,7 +536,7 @@ static int sort_distilled(struct btf_reconcile *r)
 {
 	u32 id;
 
-	r->sorted = kvcalloc(r->nd, sizeof(*r->sorted), GFP_KERNEL);
+	r->sorted = kvcalloc(r->nd, sizeof(*r->sorted), RECON_GFP);
 	if (!r->sorted)
 		return -ENOMEM;
 	r->sorted[0].name = "";
@@ -511,12 +577,14 @@ static int count_base(struct btf_reconcile *r)
 	const struct btf_raw *b = &r->base;
 	u32 off = 0, i;
 
-	r->name_cnt = kvcalloc(b->strs_len, sizeof(*r->name_cnt), GFP_KERNEL);
+	r->name_cnt = kvcalloc(b->strs_len, sizeof(*r->name_cnt), RECON_GFP);
 	if (!r->name_cnt)
 		return -ENOMEM;
 	for (i = 0; i < b->nr_types; i++) {
 		const u32 *t = b->types + off;
 
+		if (!(i % RESCHED_EVERY))
+			cond_resched();
 		if (t[0] >= b->strs_len) {
 			pr_warn("base BTF: type [%u] has invalid name offset %u\n",
 				i + 1, t[0]);
@@ -582,6 +650,8 @@ static int match_types(struct btf_reconcile *r)
 		const char *name = b->strs + bt[0];
 		bool by_size;
 
+		if (!(bid % RESCHED_EVERY))
+			cond_resched();
 		off += type_words(bt);
 		if (!bt[0])
 			continue;
@@ -643,9 +713,46 @@ static int match_types(struct btf_reconcile *r)
 	return 0;
 }
 
-/* Split ids move past the base; distilled ids go where they matched. */
-static void rewrite_ids(struct btf_reconcile *r)
+/*
+ * A distilled string can only be the name of a matched distilled type.
+ * Checked for every string of the split before anything is rewritten, so
+ * that a refusal leaves the split as it was.
+ */
+static int check_strings(const struct btf_reconcile *r)
 {
+	u32 dlen = r->dist.strs_len;
+	struct field_runs f;
+	u32 i, j, k;
+
+	for (i = 0; i < r->ns; i++) {
+		const u32 *t = r->split.types + r->split.offs[i];
+
+		str_fields(t, &f);
+		for (j = 0; j < ARRAY_SIZE(f.run); j++) {
+			for (k = 0; k < f.run[j].count; k++) {
+				u32 w = t[f.run[j].first + k * f.run[j].stride];
+
+				if (w && w < dlen && !r->name_map[w]) {
+					pr_warn("module '%s': type [%u] refers to distilled string '%s', which names no matched type\n",
+						r->name, r->nd + i,
+						raw_name(&r->dist, w));
+					return -ENOENT;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+/*
+ * Split ids move past the base; distilled ids go where they matched. The
+ * split's own strings move past the base's; a distilled string becomes the
+ * name of the base type it matched. Cannot fail: every id and string was
+ * checked before.
+ */
+static void rewrite_split(struct btf_reconcile *r)
+{
+	u32 dlen = r->dist.strs_len, blen = r->base.strs_len;
 	struct field_runs f;
 	u32 i, j, k;
 
@@ -662,23 +769,6 @@ static void rewrite_ids(struct btf_reconcile *r)
 				*w = r->id_map[*w];
 			}
 		}
-	}
-}
-
-/*
- * The split's own strings move past the base's; a distilled string can
- * only be the name of a matched distilled type, and becomes the name of
- * the base type it matched.
- */
-static int rewrite_strings(struct btf_reconcile *r)
-{
-	u32 dlen = r->dist.strs_len, blen = r->base.strs_len;
-	struct field_runs f;
-	u32 i, j, k;
-
-	for (i = 0; i < r->ns; i++) {
-		u32 *t = r->split_types + r->split.offs[i];
-
 		str_fields(t, &f);
 		for (j = 0; j < ARRAY_SIZE(f.run); j++) {
 			for (k = 0; k < f.run[j].count; k++) {
@@ -686,39 +776,34 @@ static int rewrite_strings(struct btf_reconcile *r)
 
 				if (!*w)
 					continue;
-				if (*w >= dlen) {
+				if (*w >= dlen)
 					*w = *w - dlen + blen;
-					continue;
-				}
-				if (!r->name_map[*w]) {
-					pr_warn("module '%s': type [%u] refers to distilled string '%s', which names no matched type\n",
-						r->name, r->nd + i,
-						raw_name(&r->dist, *w));
-					return -ENOENT;
-				}
-				*w = r->name_map[*w];
+				else
+					*w = r->name_map[*w];
 			}
 		}
 	}
-	return 0;
 }
 
 static int alloc_maps(struct btf_reconcile *r)
 {
-	r->embedded = kvcalloc(r->nd, sizeof(*r->embedded), GFP_KERNEL);
+	r->chain = kvcalloc(r->nd + r->ns, sizeof(*r->chain), RECON_GFP);
+	r->embedded = kvcalloc(r->nd, sizeof(*r->embedded), RECON_GFP);
 	r->name_map = kvcalloc(r->dist.strs_len, sizeof(*r->name_map),
-			       GFP_KERNEL);
-	r->id_map = kvcalloc(r->nd + r->ns, sizeof(*r->id_map), GFP_KERNEL);
-	if (!r->embedded || !r->name_map || !r->id_map)
+			       RECON_GFP);
+	r->id_map = kvcalloc(r->nd + r->ns, sizeof(*r->id_map), RECON_GFP);
+	if (!r->chain || !r->embedded || !r->name_map || !r->id_map)
 		return -ENOMEM;
 	return 0;
 }
 
 static void free_reconcile(struct btf_reconcile *r)
 {
+	kvfree(r->dist_copy);
 	kvfree(r->dist.offs);
 	kvfree(r->split.offs);
 	kvfree(r->sorted);
+	kvfree(r->chain);
 	kvfree(r->embedded);
 	kvfree(r->name_cnt);
 	kvfree(r->name_map);
@@ -728,11 +813,12 @@ static void free_reconcile(struct btf_reconcile *r)
 /**
  * btf_reconcile() - relocate split BTF from its distilled base onto a base
  * @name: module name, for messages
- * @dist: raw distilled base BTF (".BTF.base")
+ * @dist: raw distilled base BTF (".BTF.base"), at any alignment
  * @dist_size: its size in bytes
- * @split: raw split BTF built on @dist (".BTF"), rewritten in place
+ * @split: raw split BTF built on @dist (".BTF"), 4-byte aligned, rewritten
+ *         in place on success and left alone on failure
  * @split_size: its size in bytes
- * @base: raw BTF of the running kernel
+ * @base: raw BTF of the running kernel, 4-byte aligned
  * @base_size: its size in bytes
  * @id_map: on success, the base id of each pre-relocation id (distilled
  *          base then split); free with kvfree()
@@ -749,8 +835,23 @@ int btf_reconcile(const char *name, const void *dist, u32 dist_size,
 	struct btf_reconcile r = { .name = name };
 	int err;
 
-	err = parse_raw("distilled base BTF", dist, dist_size, false, true,
-			&r.dist);
+	if (!IS_ALIGNED((unsigned long)split, 4) ||
+	    !IS_ALIGNED((unsigned long)base, 4)) {
+		pr_warn("module '%s': split or base BTF is not 4-byte aligned\n",
+			name);
+		return -EINVAL;
+	}
+	/*
+	 * The distilled base is read where the module image has it, at
+	 * whatever alignment its section got: work on an aligned copy.
+	 */
+	r.dist_copy = kvmalloc(dist_size ? dist_size : 1, RECON_GFP);
+	if (!r.dist_copy)
+		return -ENOMEM;
+	memcpy(r.dist_copy, dist, dist_size);
+
+	err = parse_raw("distilled base BTF", r.dist_copy, dist_size, false,
+			true, &r.dist);
 	if (err)
 		goto out;
 	err = parse_raw("split BTF", split, split_size, true, true, &r.split);
@@ -782,13 +883,12 @@ int btf_reconcile(const char *name, const void *dist, u32 dist_size,
 		err = sort_distilled(&r);
 	if (!err)
 		err = match_types(&r);
+	if (!err)
+		err = check_strings(&r);
 	if (err)
 		goto out;
 
-	rewrite_ids(&r);
-	err = rewrite_strings(&r);
-	if (err)
-		goto out;
+	rewrite_split(&r);
 
 	*id_map = r.id_map;
 	*id_map_cnt = r.nd + r.ns;

@@ -108,6 +108,35 @@ static int relocate_blobs(struct frame_blob *d, struct frame_blob *s, const stru
 			     map, cnt);
 }
 
+/*
+ * As the kernel calls it: the distilled base read in place from the module
+ * image, at an odd address (sections of a module file are not aligned: a
+ * build with -fsanitize=alignment catches any direct read), and the split
+ * must come back untouched from a refusal. *err: the core's result;
+ * returns a frame error if the core broke either promise.
+ */
+static int relocate_checked(const struct frame_blob *d, struct frame_blob *s,
+			    const struct frame_blob *t, u32 **map, u32 *cnt, int *err)
+{
+	u8 *odd = malloc(d->size + 1), *saved = malloc(s->size ? s->size : 1);
+	int r = FRAME_OK;
+
+	if (!odd || !saved) {
+		r = frame_io("out of memory");
+		goto out;
+	}
+	memcpy(odd + 1, d->data, d->size);
+	memcpy(saved, s->data, s->size);
+	*err = btf_reconcile("btfrecon", odd + 1, d->size, s->data, s->size, t->data, t->size,
+			     map, cnt);
+	if (*err && memcmp(saved, s->data, s->size))
+		r = frame_io("the core refused (%d) but changed the split", *err);
+out:
+	free(odd);
+	free(saved);
+	return r;
+}
+
 static int op_relocate(const char *dp, const char *sp, const char *tp, const char *out)
 {
 	struct frame_blob d = {}, s = {}, *t = NULL;
@@ -125,7 +154,9 @@ static int op_relocate(const char *dp, const char *sp, const char *tp, const cha
 	t = obj;
 	to_host(&d, 0);
 	swapped = to_host(&s, 0);
-	err = relocate_blobs(&d, &s, t, &map, &cnt);
+	r = relocate_checked(&d, &s, t, &map, &cnt, &err);
+	if (r)
+		goto out;
 	if (err) {
 		r = frame_err(err, NULL);
 		goto out;

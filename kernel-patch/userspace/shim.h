@@ -23,25 +23,53 @@ typedef int32_t s32;
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-#define GFP_KERNEL 0
+#define IS_ALIGNED(x, a) (((x) & ((typeof(x))(a) - 1)) == 0)
+
+#define GFP_KERNEL 0x1u
+#define __GFP_NOWARN 0x2u
 typedef unsigned int gfp_t;
 
 /* Fault injection for tests: fail the Nth allocation (0: never). */
 extern unsigned long shim_fail_alloc_at;
 extern unsigned long shim_alloc_count;
 
+/*
+ * Every allocation of the core is sized by its input: each must ask for
+ * __GFP_NOWARN, or a module with absurd BTF would splat the kernel log.
+ * The shim holds the core to that.
+ */
+static inline int shim_alloc_fails(gfp_t flags)
+{
+	if (flags != (GFP_KERNEL | __GFP_NOWARN)) {
+		fprintf(stderr, "shim: allocation without GFP_KERNEL | __GFP_NOWARN (%#x)\n", flags);
+		abort();
+	}
+	return shim_fail_alloc_at && ++shim_alloc_count == shim_fail_alloc_at;
+}
+
 static inline void *kvcalloc(size_t n, size_t size, gfp_t flags)
 {
-	(void)flags;
-	if (shim_fail_alloc_at && ++shim_alloc_count == shim_fail_alloc_at)
+	if (shim_alloc_fails(flags))
 		return NULL;
 	/* calloc(0) may return NULL: never report that as a failure */
 	return calloc(n ? n : 1, size ? size : 1);
 }
 
+static inline void *kvmalloc(size_t size, gfp_t flags)
+{
+	if (shim_alloc_fails(flags))
+		return NULL;
+	return malloc(size ? size : 1);
+}
+
 static inline void kvfree(const void *p)
 {
 	free((void *)p);
+}
+
+/* A scheduling point: nothing to do in userspace. */
+static inline void cond_resched(void)
+{
 }
 
 /* The core's messages; the driver decides where they go. */
