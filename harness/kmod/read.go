@@ -148,6 +148,9 @@ func (m *Module) sectionView(i int) ([]byte, bool) {
 	return m.layout.contents(m.image, i), true // capacity ends with the section
 }
 
+// Size is the length of the ELF image (what ELF returns), without copying it.
+func (m *Module) Size() int { return len(m.image) }
+
 // ELF returns a copy of the ELF image, without compression and signature.
 func (m *Module) ELF() []byte { return bytes.Clone(m.image) }
 
