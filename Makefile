@@ -64,7 +64,9 @@ test: deps testdata-headers testdata-arm64 testdata-sid oracle
 	BTFRECON_REQUIRE_DATA=1 BTFRECON_CORPUS=all $(GO) test -count=1 ./...
 	$(if $(TEST_EXTRA),$(MAKE) $(TEST_EXTRA))
 
-# Model vs libbpf on the same real inputs, one run, ratios printed.
-bench: testdata oracle
-	$(GO) run ./cmd/bench -n 30
-	$(GO) test -run '^$$' -bench . -benchtime 1s ./harness/btf ./harness/recon
+# Model vs libbpf on the same real inputs, one run, ratios printed: whole
+# processes side by side (the btfrecon binary and the oracle driver: wall,
+# CPU, peak RSS; 21 interleaved runs a row), then in-process.
+bench: testdata oracle btfrecon
+	GO=$(GO) $(GO) run ./cmd/bench -n 30 -procs 21 -btfrecon ./btfrecon
+	$(GO) test -run '^$$' -bench . -benchtime 1s ./harness/btf ./harness/recon ./harness/kmod

@@ -1,12 +1,15 @@
 // Command bench times the model against libbpf 1.5.0 on the same real
 // inputs in one run and prints the ratios (model / libbpf; below 1.0 the
-// model is faster), with the model's allocations per operation. `make
-// bench` runs it; it needs `make testdata oracle`.
+// model is faster). Two tables: whole processes (the btfrecon binary and
+// the oracle driver binary, side by side: wall time, CPU time, peak RSS;
+// whole.go), then in-process times with the model's allocations per
+// operation. `make bench` runs it; it needs `make testdata oracle`.
 package main
 
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"flag"
 	"fmt"
 	"os"
@@ -27,8 +30,11 @@ import (
 
 func main() {
 	n := flag.Int("n", 30, "iterations per measurement (the median is reported)")
+	procs := flag.Int("procs", 21, "whole-process runs per row, each way (0: no whole-process table)")
+	bin := flag.String("btfrecon", "", "the btfrecon binary for the whole-process table (default: go build ./cmd/btfrecon)")
+	inproc := flag.Bool("inproc", true, "print the in-process table")
 	flag.Parse()
-	if err := run(*n); err != nil {
+	if err := run(*n, *procs, *bin, *inproc); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -77,7 +83,7 @@ type row struct {
 	input         int
 }
 
-func run(n int) error {
+func run(n, procs int, bin string, inproc bool) error {
 	o, err := oracle.New()
 	if err != nil {
 		return err
@@ -134,6 +140,43 @@ func run(n int) error {
 		return p
 	}
 	basePath, targetPath := write("base", rawB), write("target", rawR)
+
+	if procs > 0 {
+		build := func(out, pkg string) error {
+			goTool := cmp.Or(os.Getenv("GO"), "go")
+			if b, err := exec.Command(goTool, "build", "-o", out, pkg).CombinedOutput(); err != nil {
+				return fmt.Errorf("go build %s: %w: %s", pkg, err, b)
+			}
+			return nil
+		}
+		if bin == "" {
+			bin = filepath.Join(dir, "btfrecon")
+			if err := build(bin, "./cmd/btfrecon"); err != nil {
+				return err
+			}
+		}
+		if err := build(filepath.Join(dir, "spawn"), "./cmd/bench/spawn"); err != nil {
+			return err
+		}
+		rows, err := procRows(dir, kb, base, target, basePath, targetPath, small, large)
+		if err != nil {
+			return err
+		}
+		sp, err := startSpawner(filepath.Join(dir, "spawn"))
+		if err != nil {
+			return err
+		}
+		err = wholeProcess(sp, bin, o.Path, procs, rows)
+		if cerr := sp.close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if !inproc {
+		return nil
+	}
 
 	var rows []row
 	tp, a, b := measure(n, func() { btf.Parse(rawB) })
