@@ -42,12 +42,21 @@ func SwapByteOrder(raw []byte) ([]byte, error) {
 	out := bytes.Clone(raw)
 	swap := func(b []byte) { b[0], b[1], b[2], b[3] = b[3], b[2], b[1], b[0] }
 	out[0], out[1] = out[1], out[0]
-	for o := 4; o+4 <= HeaderLen; o += 4 {
+	hdrWords := HeaderLen
+	if h.HdrLen >= LayoutHeaderLen {
+		hdrWords = LayoutHeaderLen
+	}
+	for o := 4; o+4 <= hdrWords; o += 4 {
 		swap(out[o:])
 	}
 	start := int(h.HdrLen + h.TypeOff)
 	for o := start; o+4 <= start+int(h.TypeLen) && o+4 <= len(out); o += 4 {
 		swap(out[o:])
+	}
+	// A kind-layout entry is two bytes and a 16-bit flags word.
+	start = int(h.HdrLen + h.LayoutOff)
+	for o := start; o+layoutEntry <= start+int(h.LayoutLen); o += layoutEntry {
+		out[o+2], out[o+3] = out[o+3], out[o+2]
 	}
 	return out, nil
 }

@@ -94,3 +94,39 @@ func TestAppendTypes(t *testing.T) {
 		t.Fatal("strings moved")
 	}
 }
+
+func TestSwapByteOrderLayout(t *testing.T) {
+	// The same BTF with a kind-layout section, built in both orders by the
+	// layout helper of the codec's tests: swapping one gives the other.
+	le, be := layoutBlob(binary.LittleEndian), layoutBlob(binary.BigEndian)
+	got, err := btf.SwapByteOrder(le)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, be) {
+		t.Fatalf("swapped:\n got %x\nwant %x", got, be)
+	}
+}
+
+// layoutBlob is editBase's BTF with a 32-byte header and a two-entry
+// kind-layout section ({4, 0, flags 0x0102}, {0, 12, flags 0}) between the
+// types and the strings.
+func layoutBlob(bo binary.ByteOrder) []byte {
+	b := btf.NewBuilder(bo, nil)
+	b.Int("int", 4, btf.IntSigned)
+	b.Struct("foo", 8, btf.Member{Name: "x", Type: 1})
+	raw := b.Bytes()
+	typeLen, strLen := bo.Uint32(raw[12:]), bo.Uint32(raw[20:])
+	lay := []byte{4, 0, 0, 0, 0, 12, 0, 0}
+	bo.PutUint16(lay[2:], 0x0102)
+	out := append(append([]byte{}, raw[:btf.HeaderLen]...), make([]byte, 8)...)
+	out = append(out, raw[btf.HeaderLen:btf.HeaderLen+int(typeLen)]...)
+	out = append(out, lay...)
+	out = append(out, raw[btf.HeaderLen+int(typeLen):]...)
+	bo.PutUint32(out[4:], btf.LayoutHeaderLen)
+	bo.PutUint32(out[16:], typeLen+8)
+	bo.PutUint32(out[20:], strLen)
+	bo.PutUint32(out[24:], typeLen)
+	bo.PutUint32(out[28:], 8)
+	return out
+}

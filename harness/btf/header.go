@@ -1,8 +1,10 @@
 package btf
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
+	"slices"
 )
 
 // Header is the fixed part of a BTF header (struct btf_header).
@@ -15,6 +17,10 @@ type Header struct {
 	TypeLen uint32
 	StrOff  uint32 // relative to the end of the header
 	StrLen  uint32
+	// LayoutOff and LayoutLen locate the kind-layout section (Linux 7.2,
+	// libbpf 1.8), when hdr_len is at least 32; LayoutLen 0: none.
+	LayoutOff uint32
+	LayoutLen uint32
 }
 
 // byteOrder detects the blob's byte order from its magic.
@@ -64,11 +70,16 @@ func parseHeader(data []byte) (Header, binary.ByteOrder, []byte, error) {
 		return h, nil, nil, errAt(ErrTruncated, 4, "hdr_len %d past the end of %d bytes", h.HdrLen, len(data))
 	}
 	extra := data[HeaderLen:h.HdrLen]
-	for i, b := range extra {
+	known := 0 // header bytes past HeaderLen this codec interprets
+	if h.HdrLen >= LayoutHeaderLen {
+		h.LayoutOff, h.LayoutLen = bo.Uint32(data[24:]), bo.Uint32(data[28:])
+		known = LayoutHeaderLen - HeaderLen
+	}
+	for i, b := range extra[known:] {
 		if b != 0 {
-			return h, nil, nil, errAt(ErrBadHeader, HeaderLen+i,
-				"non-zero byte %#02x in header bytes %d..%d, which this codec cannot interpret (it knows the %d-byte header of Linux 6.12)",
-				b, HeaderLen, h.HdrLen, HeaderLen)
+			return h, nil, nil, errAt(ErrBadHeader, HeaderLen+known+i,
+				"non-zero byte %#02x in header bytes %d..%d, which this codec cannot interpret (it knows the headers of Linux 6.12 and 7.2, %d and %d bytes)",
+				b, HeaderLen+known, h.HdrLen, HeaderLen, LayoutHeaderLen)
 		}
 	}
 	if err := checkLayout(h, len(data)); err != nil {
@@ -87,32 +98,57 @@ func checkLayout(h Header, size int) error {
 	if h.TypeLen%4 != 0 {
 		return errAt(ErrBadLayout, 12, "type_len %d is not a multiple of 4", h.TypeLen)
 	}
-	type sec struct {
-		name     string
-		off, len uint64
-		field    int
-	}
-	a := sec{"type", uint64(h.TypeOff), uint64(h.TypeLen), 8}
-	b := sec{"string", uint64(h.StrOff), uint64(h.StrLen), 16}
-	if b.off < a.off {
-		a, b = b, a
-	}
-	for _, s := range []sec{a, b} {
+	secs := sections(h)
+	for _, s := range secs {
 		if s.off+s.len > data {
 			return errAt(ErrTruncated, s.field, "%s section %d+%d runs past the %d data bytes", s.name, s.off, s.len, data)
 		}
 	}
-	switch {
-	case a.off != 0:
-		return errAt(ErrBadLayout, a.field, "gap of %d bytes before the %s section", a.off, a.name)
-	case b.off < a.off+a.len:
-		return errAt(ErrBadLayout, b.field, "%s section at %d overlaps the %s section %d+%d", b.name, b.off, a.name, a.off, a.len)
-	case b.off > a.off+a.len:
-		return errAt(ErrBadLayout, b.field, "gap of %d bytes between the %s and %s sections", b.off-a.off-a.len, a.name, b.name)
-	case b.off+b.len != data:
-		return errAt(ErrBadLayout, int(h.HdrLen)+int(b.off+b.len), "%d bytes after the sections", data-b.off-b.len)
+	if h.LayoutLen != 0 {
+		switch {
+		case h.LayoutOff%4 != 0:
+			return errAt(ErrBadLayout, 24, "layout_off %d is not 4-byte aligned", h.LayoutOff)
+		case h.LayoutLen%layoutEntry != 0:
+			return errAt(ErrBadLayout, 28, "layout_len %d is not a whole number of %d-byte entries", h.LayoutLen, layoutEntry)
+		}
+	}
+	end := uint64(0)
+	for i, s := range secs {
+		switch {
+		case i == 0 && s.off != 0:
+			return errAt(ErrBadLayout, s.field, "gap of %d bytes before the %s section", s.off, s.name)
+		case i == 0:
+		case s.off < end:
+			p := secs[i-1]
+			return errAt(ErrBadLayout, s.field, "%s section at %d overlaps the %s section %d+%d", s.name, s.off, p.name, p.off, p.len)
+		case s.off > end:
+			return errAt(ErrBadLayout, s.field, "gap of %d bytes between the %s and %s sections", s.off-end, secs[i-1].name, s.name)
+		}
+		end = s.off + s.len
+	}
+	if end != data {
+		return errAt(ErrBadLayout, int(h.HdrLen)+int(end), "%d bytes after the sections", data-end)
 	}
 	return nil
+}
+
+// section is one data section of a BTF blob, for layout checks and
+// encoding: field is the header offset of its offset word.
+type section struct {
+	name     string
+	off, len uint64
+	field    int
+}
+
+// sections are h's data sections in file order; the layout section only
+// when it has a length.
+func sections(h Header) []section {
+	s := []section{{"type", uint64(h.TypeOff), uint64(h.TypeLen), 8}, {"string", uint64(h.StrOff), uint64(h.StrLen), 16}}
+	if h.LayoutLen != 0 {
+		s = append(s, section{"layout", uint64(h.LayoutOff), uint64(h.LayoutLen), 24})
+	}
+	slices.SortStableFunc(s, func(a, b section) int { return cmp.Compare(a.off, b.off) })
+	return s
 }
 
 // putHeader writes h (and the kept header bytes) at the start of buf.
@@ -126,9 +162,17 @@ func putHeader(buf []byte, bo binary.ByteOrder, h Header, extra []byte) {
 	bo.PutUint32(buf[16:], h.StrOff)
 	bo.PutUint32(buf[20:], h.StrLen)
 	copy(buf[HeaderLen:], extra)
+	if h.HdrLen >= LayoutHeaderLen {
+		bo.PutUint32(buf[24:], h.LayoutOff)
+		bo.PutUint32(buf[28:], h.LayoutLen)
+	}
 }
 
 func (h Header) String() string {
-	return fmt.Sprintf("magic %#x version %d flags %#x hdr_len %d type_off %d type_len %d str_off %d str_len %d",
+	s := fmt.Sprintf("magic %#x version %d flags %#x hdr_len %d type_off %d type_len %d str_off %d str_len %d",
 		h.Magic, h.Version, h.Flags, h.HdrLen, h.TypeOff, h.TypeLen, h.StrOff, h.StrLen)
+	if h.HdrLen >= LayoutHeaderLen {
+		s += fmt.Sprintf(" layout_off %d layout_len %d", h.LayoutOff, h.LayoutLen)
+	}
+	return s
 }

@@ -11,10 +11,11 @@ import (
 // are the header bytes past the 24 this codec knows.
 func (s *Spec) Marshal() []byte {
 	h := s.marshalHeader()
-	buf := make([]byte, int(h.HdrLen)+int(h.TypeLen)+int(h.StrLen))
+	buf := make([]byte, int(h.HdrLen)+int(h.TypeLen)+int(h.StrLen)+int(h.LayoutLen))
 	putHeader(buf, s.order, h, s.hdrExtra)
 	putWords(buf[h.HdrLen+h.TypeOff:], s.order, s.words)
 	copy(buf[h.HdrLen+h.StrOff:], s.strs)
+	copy(buf[h.HdrLen+h.LayoutOff:], s.layout)
 	return buf
 }
 
@@ -27,11 +28,12 @@ func (s *Spec) Marshal() []byte {
 func (s *Spec) Encoded() []byte {
 	if r := s.raw; r != nil && s.order == hostOrder {
 		h := s.marshalHeader()
-		end := int(h.HdrLen) + int(h.TypeLen) + int(h.StrLen)
+		end := int(h.HdrLen) + int(h.TypeLen) + int(h.StrLen) + int(h.LayoutLen)
 		if h == s.hdr && len(r) == end &&
 			sameBytes(s.hdrExtra, r[HeaderLen:h.HdrLen]) &&
 			sameBytes(wordBytes(s.words), r[h.HdrLen+h.TypeOff:h.HdrLen+h.TypeOff+h.TypeLen]) &&
-			sameBytes(s.strs, r[h.HdrLen+h.StrOff:h.HdrLen+h.StrOff+h.StrLen]) {
+			sameBytes(s.strs, r[h.HdrLen+h.StrOff:h.HdrLen+h.StrOff+h.StrLen]) &&
+			sameBytes(s.layout, r[h.HdrLen+h.LayoutOff:h.HdrLen+h.LayoutOff+h.LayoutLen]) {
 			return r
 		}
 	}
@@ -54,7 +56,7 @@ func wordBytes(words []uint32) []byte {
 // MarshalLen is the length of Marshal's result.
 func (s *Spec) MarshalLen() int {
 	h := s.marshalHeader()
-	return int(h.HdrLen) + int(h.TypeLen) + int(h.StrLen)
+	return int(h.HdrLen) + int(h.TypeLen) + int(h.StrLen) + int(h.LayoutLen)
 }
 
 // WriteTo writes Marshal's bytes to w without building them in one buffer:
@@ -93,32 +95,50 @@ func (s *Spec) WriteTo(w io.Writer) (int64, error) {
 		}
 		return nil
 	}
-	strs := func() error {
-		if len(s.strs) == 0 {
-			return nil
+	bytesOf := func(b []byte) func() error {
+		return func() error {
+			if len(b) == 0 {
+				return nil
+			}
+			return write(b)
 		}
-		return write(s.strs)
 	}
-	first, second := types, strs
-	if h.StrOff < h.TypeOff {
-		first, second = strs, types
+	for _, sec := range sections(h) {
+		part := types
+		switch sec.name {
+		case "string":
+			part = bytesOf(s.strs)
+		case "layout":
+			part = bytesOf(s.layout)
+		}
+		if err := part(); err != nil {
+			return n, err
+		}
 	}
-	if err := first(); err != nil {
-		return n, err
-	}
-	return n, second()
+	return n, nil
 }
 
 // marshalHeader is the header Marshal writes: s's, with the lengths and
-// offsets of the sections as they are now, in the order s had them.
+// offsets of the sections as they are now, in the order s had them (one
+// after the other: a layout section, when there is one, where it was).
 func (s *Spec) marshalHeader() Header {
 	h := s.hdr
 	h.TypeLen = uint32(4 * len(s.words))
 	h.StrLen = uint32(len(s.strs))
-	if s.hdr.StrOff < s.hdr.TypeOff {
-		h.StrOff, h.TypeOff = 0, h.StrLen
-	} else {
-		h.TypeOff, h.StrOff = 0, h.TypeLen
+	h.LayoutLen = uint32(len(s.layout))
+	off := uint32(0)
+	for _, sec := range sections(s.hdr) {
+		switch sec.name {
+		case "type":
+			h.TypeOff, off = off, off+h.TypeLen
+		case "string":
+			h.StrOff, off = off, off+h.StrLen
+		case "layout":
+			h.LayoutOff, off = off, off+h.LayoutLen
+		}
+	}
+	if h.LayoutLen == 0 {
+		h.LayoutOff = s.hdr.LayoutOff // kept as written (libbpf 1.8 writes 0)
 	}
 	return h
 }

@@ -11,6 +11,7 @@ type Spec struct {
 	order    binary.ByteOrder
 	hdr      Header
 	hdrExtra []byte // header bytes past HeaderLen, kept for encoding
+	layout   []byte // the kind-layout section (Linux 7.2), kept byte for byte
 	base     *Spec
 
 	firstID  TypeID // id of the first local type
@@ -147,6 +148,11 @@ func (s *Spec) Name(t Type) string {
 	n, _ := s.String(t.NameOff())
 	return n
 }
+
+// Layout is the kind-layout section (a struct btf_layout per kind the
+// encoder knew: Linux 7.2, libbpf 1.8), nil when the blob has none. It is
+// kept as it was and written back where it was.
+func (s *Spec) Layout() []byte { return s.layout }
 
 // Copy returns a Spec with its own copy of the type words, so that the copy
 // can be rewritten in place without touching s. Strings stay shared: they

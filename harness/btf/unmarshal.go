@@ -30,6 +30,10 @@ func parse(data []byte, base *Spec) (*Spec, error) {
 		s.firstID = base.NumIDs()
 		s.strStart = base.StrEnd()
 	}
+	if hdr.LayoutLen != 0 {
+		at := int(hdr.HdrLen + hdr.LayoutOff)
+		s.layout = data[at : at+int(hdr.LayoutLen) : at+int(hdr.LayoutLen)]
+	}
 	strAt := int(hdr.HdrLen + hdr.StrOff)
 	s.strs = data[strAt : strAt+int(hdr.StrLen) : strAt+int(hdr.StrLen)]
 	if err := s.checkStrings(strAt); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -102,11 +103,86 @@ func TestHeaderExtraKept(t *testing.T) {
 	if !bytes.Equal(s.Marshal(), ext) {
 		t.Fatal("hdr_len 32 round trip differs")
 	}
+	// Bytes 24..31 are Linux 7.2's layout_off and layout_len: a layout
+	// section of 256 bytes at 0 overlaps the types.
 	ext[30] = 1
-	_, err := Parse(ext)
+	if _, err := Parse(ext); !errors.Is(err, ErrBadLayout) || !strings.Contains(err.Error(), "layout section at 0 overlaps the type section") {
+		t.Fatalf("layout_len 256 at 0: got %v", err)
+	}
+	// Past 32 bytes nothing is known: a non-zero byte there is refused.
+	ext40 := append(append(append([]byte{}, raw[:HeaderLen]...), make([]byte, 16)...), raw[HeaderLen:]...)
+	binary.BigEndian.PutUint32(ext40[4:], 40)
+	mustParse(t, ext40)
+	ext40[36] = 1
+	_, err := Parse(ext40)
 	var e *Error
-	if !errors.As(err, &e) || !errors.Is(err, ErrBadHeader) || e.Offset != 30 {
-		t.Fatalf("non-zero header byte 30: got %v", err)
+	if !errors.As(err, &e) || !errors.Is(err, ErrBadHeader) || e.Offset != 36 {
+		t.Fatalf("non-zero header byte 36: got %v", err)
+	}
+}
+
+// withLayout puts a kind-layout section of n entries between the types and
+// the strings of raw (24-byte header), growing the header to 32 bytes.
+func withLayout(raw []byte, bo binary.ByteOrder, entries ...[4]byte) []byte {
+	typeLen := bo.Uint32(raw[12:])
+	strLen := bo.Uint32(raw[20:])
+	var lay []byte
+	for _, e := range entries {
+		lay = append(lay, e[:]...)
+	}
+	out := append([]byte{}, raw[:HeaderLen]...)
+	out = append(out, make([]byte, 8)...)
+	out = append(out, raw[HeaderLen:HeaderLen+int(typeLen)]...)
+	out = append(out, lay...)
+	out = append(out, raw[HeaderLen+int(typeLen):]...)
+	bo.PutUint32(out[4:], LayoutHeaderLen)
+	bo.PutUint32(out[16:], typeLen+uint32(len(lay)))
+	bo.PutUint32(out[20:], strLen)
+	bo.PutUint32(out[24:], typeLen)
+	bo.PutUint32(out[28:], uint32(len(lay)))
+	return out
+}
+
+func TestLayoutSection(t *testing.T) {
+	for _, bo := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
+		raw := allKinds(bo).Bytes()
+		lay := withLayout(raw, bo, [4]byte{0, 0}, [4]byte{4, 0}, [4]byte{0, 12})
+		s := mustParse(t, lay)
+		if got := s.Layout(); !bytes.Equal(got, []byte{0, 0, 0, 0, 4, 0, 0, 0, 0, 12, 0, 0}) {
+			t.Fatalf("%v: layout %x", bo, got)
+		}
+		h := s.Header()
+		if h.HdrLen != 32 || h.LayoutOff != bo.Uint32(raw[12:]) || h.LayoutLen != 12 {
+			t.Fatalf("%v: header %s", bo, h)
+		}
+		if !bytes.Equal(s.Marshal(), lay) {
+			t.Fatalf("%v: round trip with a layout section differs", bo)
+		}
+		var w bytes.Buffer
+		if _, err := s.WriteTo(&w); err != nil || !bytes.Equal(w.Bytes(), lay) {
+			t.Fatalf("%v: WriteTo with a layout section: %v", bo, err)
+		}
+		// An edited copy keeps the section where it was.
+		c := s.Copy()
+		if !bytes.Equal(c.Marshal(), lay) {
+			t.Fatalf("%v: a copy loses the layout section", bo)
+		}
+		for _, tc := range []struct {
+			name string
+			edit func(b []byte)
+			msg  string
+		}{
+			{"layout not whole entries", func(b []byte) { bo.PutUint32(b[28:], 10); bo.PutUint32(b[16:], bo.Uint32(b[16:])-2) },
+				"layout_len 10 is not a whole number of 4-byte entries"},
+			{"layout misaligned", func(b []byte) { bo.PutUint32(b[24:], bo.Uint32(b[24:])+2) }, "layout_off"},
+			{"layout past the end", func(b []byte) { bo.PutUint32(b[28:], 1<<20) }, "layout section"},
+		} {
+			b := bytes.Clone(lay)
+			tc.edit(b)
+			if _, err := Parse(b); err == nil || !strings.Contains(err.Error(), tc.msg) {
+				t.Errorf("%v %s: got %v, want %q", bo, tc.name, err, tc.msg)
+			}
+		}
 	}
 }
 
