@@ -9,10 +9,13 @@
 #   modules land in $(MODBUILD_OUT)/<kernel>-<arch>/.
 # modbuild-repro: each of those loaded on MODBUILD_RUN_<kernel> in a VM
 #   (btfrecon repro): the kernel's /sys/kernel/btf/<module> against the model.
+# modbuild-kfunc: kfuncset's kfuncs called by the ids the model predicts,
+#   from a BPF program in a guest of each run kernel (btfrecon module call),
+#   and a function outside the set refused (amd64).
 # modbuild-testdata: the real toolchain's outputs the fast tests hold the
 #   model to (harness/recon and harness/modbuild testdata/modbuild/).
 # modbuild-chroots: only the set-up (time and size are printed).
-.PHONY: modbuild-deps modbuild-bin modbuild-chroots modbuild-check modbuild-repro modbuild-testdata
+.PHONY: modbuild-deps modbuild-bin modbuild-chroots modbuild-check modbuild-repro modbuild-kfunc modbuild-testdata
 
 # build:run pairs: the kernel a module is built for, the kernel it is loaded on.
 MODBUILD_PAIRS   ?= 6.12.107+deb13:6.12.117+deb13 7.2.13+deb14:7.2.13+deb14
@@ -50,6 +53,17 @@ modbuild-repro: modbuild-bin
 	  echo "== modbuild-repro: $$ko on $$r $$a"; \
 	  BTFRECON_SRC=$(CURDIR) $(MODBUILD_BIN) repro $$ko --run $$r --arch $$a; \
 	done; done; done
+
+modbuild-kfunc: modbuild-bin
+	@set -e; for p in $(MODBUILD_PAIRS); do k=$${p%%:*}; r=$${p#*:}; ko=$(MODBUILD_OUT)/$$k-amd64/kfuncset.ko; \
+	  [ -f $$ko ] || { echo "modbuild-kfunc: $$ko missing: make modbuild-check first"; exit 1; }; \
+	  for f in add peek zap; do \
+	    $(MODBUILD_BIN) module call $$ko --kernel $$r --kfunc btfrecon_kfuncset_$$f --arg 1000; \
+	  done; \
+	  if $(MODBUILD_BIN) module call $$ko --kernel $$r --kfunc btfrecon_kfuncset_get --arg 1; then \
+	    echo "modbuild-kfunc: btfrecon_kfuncset_get is not in the set, yet the call went through"; exit 1; \
+	  else echo "modbuild-kfunc: btfrecon_kfuncset_get refused, as it must be"; fi; \
+	done
 
 # The fast tests' real data: for each kernel and module, pahole's split
 # (split.btf) and the build's .BTF, .BTF.base (harness/recon), and the

@@ -38,7 +38,7 @@ func init() {
 		"repro":    {"MODULE.ko --run 6.12.117 [--arch amd64|arm64] [--allow-bad-input] [--json] [--keep]", "load a module on a catalog kernel; show what the kernel did with its BTF and what the model predicts", runRepro},
 		"kernels":  {"[list] | fetch RELEASE [--arch amd64|arm64] [--headers]", "list the pinned, resolved and cached Debian kernels; fetch one (any release: X.Y.Z, X.Y.Z+debN)", runKernels},
 		"compat":   {"[--build 6.12.107] [--run 6.12.117] [--arch amd64] [--modules all|LIST] [--json]", "which modules built on one Debian point release keep their BTF on another, and why not", runCompat},
-		"module":   {"build SRC_DIR --kernel R [--arch amd64|arm64] [--distiller real|model] -o OUT.ko [--jobs N] [--keep DIR] | chroot --kernel R [--arch]", "build an out-of-tree module in the kernel's own Debian userland; the kernel's BTF distillation vs the model's", runModule},
+		"module":   {"build SRC_DIR --kernel R [--arch amd64|arm64] [--distiller real|model] -o OUT.ko [--jobs N] [--keep DIR] | chroot --kernel R [--arch] | call MODULE.ko --kernel R --kfunc NAME [--arg N]", "build an out-of-tree module in the kernel's own Debian userland; the kernel's BTF distillation vs the model's", runModule},
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -11,7 +12,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/btfrecon/btfrecon/harness/btf"
+	"github.com/btfrecon/btfrecon/harness/kernels"
+	"github.com/btfrecon/btfrecon/harness/kfunccall"
 	"github.com/btfrecon/btfrecon/harness/kmod"
+	"github.com/btfrecon/btfrecon/harness/load"
 	"github.com/btfrecon/btfrecon/harness/modbuild"
 	"github.com/btfrecon/btfrecon/harness/recon"
 	"github.com/btfrecon/btfrecon/vmimages"
@@ -19,6 +24,7 @@ import (
 
 const moduleHelp = `usage: btfrecon module build SRC_DIR --kernel RELEASE [--arch amd64|arm64] [--distiller real|model] -o OUT.ko [--jobs N] [--keep DIR]
        btfrecon module chroot --kernel RELEASE [--arch amd64|arm64]
+       btfrecon module call MODULE.ko --kernel RELEASE --kfunc NAME [--arg N]
 
 build: build the out-of-tree module in SRC_DIR for a Debian kernel the way
 DKMS would on that system: in a chroot of the kernel's suite (trixie for
@@ -39,6 +45,13 @@ not be a file of SRC_DIR.
 chroot: set up (or show) the chroot for a kernel: where it is, what it
 holds, how long it took.
 
+call: boot RELEASE (amd64, QEMU) with MODULE.ko loaded and call its kfunc
+NAME, with --arg in r1, from a BPF_PROG_TYPE_SYSCALL program, by the BTF id
+the model predicts the kfunc has once the kernel relocated the module's
+BTF. The verifier only lets the call through if the kernel registered the
+module's kfunc set under that id (btf_relocate_id on .BTF_ids); exit 1 when
+it did not.
+
 Exit status: 0 the build and the model agree, 1 they differ (OUT.ko is
 written all the same), 2 bad usage, a build that fails, a kernel without
 headers, or a kernel with no known profile under --distiller model.
@@ -46,6 +59,7 @@ headers, or a kernel with no known profile under --distiller model.
 examples:
   btfrecon module build testmodule/kfuncset --kernel 7.2.13+deb14 --distiller model -o kfuncset.ko
   btfrecon module chroot --kernel 6.12.107+deb13
+  btfrecon module call kfuncset.ko --kernel 7.2.13+deb14 --kfunc btfrecon_kfuncset_add --arg 1000
 
 flags:
 `
@@ -57,6 +71,8 @@ func runModule(e *env, args []string) error {
 	distiller := fs.String("distiller", "real", "whose .BTF/.BTF.base/.BTF_ids go into OUT.ko: real (the kernel's build) or model")
 	out := fs.String("o", "", "the module to write")
 	jobs := fs.Int("jobs", 0, "make -j (default: the number of CPUs)")
+	kfunc := fs.String("kfunc", "", "call: the kfunc to call")
+	arg := fs.Int("arg", 0, "call: the value in r1")
 	keep := fs.String("keep", "", "also write into this directory: split.btf (pahole's split BTF before distillation), built.ko (the kernel's build), pre.ko (the module as pahole got it), model.ko")
 	fs.Usage = func() {
 		fmt.Fprint(e.stderr, moduleHelp)
@@ -67,7 +83,7 @@ func runModule(e *env, args []string) error {
 		return err
 	}
 	if len(pos) == 0 {
-		return usageError{"want build SRC_DIR or chroot"}
+		return usageError{"want build SRC_DIR, chroot or call MODULE.ko"}
 	}
 	if *release == "" {
 		return usageError{"--kernel RELEASE is required"}
@@ -86,9 +102,14 @@ func runModule(e *env, args []string) error {
 			return usageError{"chroot takes --kernel and --arch only"}
 		}
 		return moduleChroot(ctx, e, *release, *arch)
+	case "call":
+		if len(pos) != 2 || *kfunc == "" || *out != "" || *keep != "" {
+			return usageError{"call takes MODULE.ko, --kernel and --kfunc NAME (and --arg N)"}
+		}
+		return moduleCall(ctx, e, pos[1], *release, *arch, *kfunc, int32(*arg))
 	case "build":
 	default:
-		return usageError{fmt.Sprintf("unknown subcommand %q (want build or chroot)", pos[0])}
+		return usageError{fmt.Sprintf("unknown subcommand %q (want build, chroot or call)", pos[0])}
 	}
 	if len(pos) != 2 {
 		return usageError{"build takes one SRC_DIR"}
@@ -210,4 +231,78 @@ func moduleBuild(ctx context.Context, e *env, src, release, arch, distiller, out
 	}
 	fmt.Fprintf(e.stdout, "wrote %s (%s distiller), %d bytes; %.1f s in all\n", out, distiller, len(data), time.Since(start).Seconds())
 	return verdict
+}
+
+// moduleCall boots the kernel with the module and calls its kfunc by the
+// id the model predicts.
+func moduleCall(ctx context.Context, e *env, ko, release, arch, kfunc string, arg int32) error {
+	if arch != "amd64" {
+		return usageError{"call boots amd64 guests only"}
+	}
+	m, err := kmod.Open(ko)
+	if err != nil {
+		return err
+	}
+	split, ok := m.BTF()
+	if !ok {
+		return fmt.Errorf("%s: %w", ko, kmod.ErrNoBTF)
+	}
+	base, _ := m.BTFBase()
+	k, err := kernels.OpenOrFetch(ctx, release, arch, e.stderr)
+	if err != nil {
+		return err
+	}
+	vml, _, err := k.Vmlinux()
+	if err != nil {
+		return err
+	}
+	cfg, err := k.Config()
+	if err != nil {
+		return err
+	}
+	p := load.Predict(load.Kernel{Vmlinux: vml, Order: binary.LittleEndian, AllowMismatch: cfg["CONFIG_MODULE_ALLOW_BTF_MISMATCH"] == "y"}, split, base)
+	if p.Outcome != load.KeepsBTF {
+		return verdictError{fmt.Errorf("%s on %s: the model predicts %s: %s", ko, k, p.Outcome, p.Why())}
+	}
+	var id btf.TypeID
+	for i := range p.Model.NumLocal() {
+		if t := p.Model.Local(i); t.Kind() == btf.KindFunc && p.Model.Name(t) == kfunc {
+			id = t.ID
+			break
+		}
+	}
+	if id == 0 {
+		return fmt.Errorf("%s: no FUNC %s in its BTF", ko, kfunc)
+	}
+	name := m.ModinfoName
+	if name == "" {
+		name = m.Name
+	}
+	fmt.Fprintf(e.stdout, "%s on %s: the model puts %s at [%d] of the relocated BTF\n", name, k, kfunc, id)
+	r, err := kfunccall.Run(ctx, k, kfunccall.Call{Module: ko, Name: name, Flags: gotestForceFlags, ID: uint32(id), Arg: arg})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "  boot: %s in %.1f s (%s)\n", r.Boot.Verdict, r.Boot.Seconds, r.Boot.Accel)
+	switch {
+	case !r.Loaded:
+		return verdictError{fmt.Errorf("the module did not load: %s", orDash(r.LoadErr))}
+	case r.BTFID == 0:
+		return verdictError{errors.New("the module loaded without BTF")}
+	case !r.Called:
+		return verdictError{fmt.Errorf("the call of [%d] was refused: %s", id, orDash(r.Refused))}
+	}
+	fmt.Fprintf(e.stdout, "  loaded (BTF object %d); %s(%d) called by id %d: retval %d\n", r.BTFID, kfunc, arg, id, r.Retval)
+	return nil
+}
+
+// gotestForceFlags: finit_module ignoring modversions and vermagic, as
+// repro loads a module built for another point release.
+const gotestForceFlags = 3
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

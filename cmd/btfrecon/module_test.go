@@ -22,7 +22,7 @@ func TestModuleUsage(t *testing.T) {
 		args   []string
 		stderr string
 	}{
-		{"nothing", []string{"module"}, "want build SRC_DIR or chroot"},
+		{"nothing", []string{"module"}, "want build SRC_DIR, chroot or call MODULE.ko"},
 		{"no kernel", []string{"module", "build", src, "-o", out}, "--kernel RELEASE is required"},
 		{"bad kernel", []string{"module", "build", src, "--kernel", "six", "-o", out}, "bad kernel release"},
 		{"bad arch", []string{"module", "build", src, "--kernel", "7.2.13+deb14", "--arch", "riscv64", "-o", out}, `bad --arch "riscv64"`},
@@ -32,6 +32,8 @@ func TestModuleUsage(t *testing.T) {
 		{"output is an input", []string{"module", "build", src, "--kernel", "7.2.13+deb14", "-o", filepath.Join(src, "old.ko")}, "refusing to overwrite an input"},
 		{"output is a directory", []string{"module", "build", src, "--kernel", "7.2.13+deb14", "-o", src}, "is a directory"},
 		{"unknown subcommand", []string{"module", "frob", "--kernel", "7.2.13+deb14"}, `unknown subcommand "frob"`},
+		{"call without --kfunc", []string{"module", "call", "m.ko", "--kernel", "7.2.13+deb14"}, "call takes MODULE.ko, --kernel and --kfunc NAME"},
+		{"call on arm64", []string{"module", "call", "m.ko", "--kernel", "7.2.13+deb14", "--arch", "arm64", "--kfunc", "f"}, "call boots amd64 guests only"},
 		{"chroot with -o", []string{"module", "chroot", "--kernel", "7.2.13+deb14", "-o", out}, "chroot takes --kernel and --arch only"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
