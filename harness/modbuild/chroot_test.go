@@ -12,6 +12,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/btfrecon/btfrecon/harness/internal/realdata"
+	"github.com/btfrecon/btfrecon/harness/kernels"
+	"github.com/btfrecon/btfrecon/vmimages"
 )
 
 func TestSpecKey(t *testing.T) {
@@ -189,6 +193,45 @@ func TestUnescapeMount(t *testing.T) {
 	for in, want := range map[string]string{`/a\040b`: "/a b", `/plain`: "/plain", `/x\134y`: `/x\y`, `/t\01`: `/t\01`} {
 		if got := unescapeMount(in); got != want {
 			t.Errorf("%q: %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestSpecForNoHeaders(t *testing.T) {
+	k := &kernels.Kernel{Release: "6.12.107+deb13", Arch: "amd64", Set: vmimages.Set{Release: "6.12.107+deb13", Arch: "amd64",
+		Entries: []vmimages.Entry{{Release: "6.12.107+deb13", Arch: "amd64", Kind: vmimages.KindImage, Package: "linux-image-6.12.107+deb13-amd64-unsigned", Version: "6.12.107-1"}}}}
+	if _, err := SpecFor(k, nil); !errors.Is(err, ErrNoHeaders) {
+		t.Errorf("a kernel without headers packages: %v, want ErrNoHeaders", err)
+	}
+}
+
+// The spec for the real kernels: the headers' own Depends (read from the
+// cached .debs) decide what comes from the suite; an arm64 build takes the
+// amd64 linux-kbuild.
+func TestSpecForReal(t *testing.T) {
+	for _, tc := range []struct {
+		release, arch, want string
+	}{
+		{"6.12.107+deb13", "amd64", "dwarves gcc gcc-14 libc6 libelf-dev libelf1t64 libssl3t64 linux-base make pahole zlib1g"},
+		{"7.2.13+deb14", "amd64", "dwarves gcc gcc-16-for-host libc6 libelf-dev libelf1t64 libssl3t64 linux-base make pahole zlib1g"},
+	} {
+		k := realdata.Headers(t, tc.release, tc.arch)
+		spec, err := SpecFor(k, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inc := slices.Clone(spec.Include)
+		slices.Sort(inc)
+		if got := strings.Join(slices.Compact(inc), " "); got != tc.want {
+			t.Errorf("%s: include %s, want %s", tc.release, got, tc.want)
+		}
+		if len(spec.Debs) != 3 || spec.Suite != map[bool]string{true: "trixie", false: "sid"}[strings.HasSuffix(tc.release, "deb13")] {
+			t.Errorf("%s: %s", tc.release, spec.Describe())
+		}
+		arm := *k
+		arm.Arch = "arm64"
+		if _, err := SpecFor(&arm, nil); err == nil || !strings.Contains(err.Error(), "amd64 linux-kbuild") {
+			t.Errorf("%s arm64 without the host's kbuild: %v", tc.release, err)
 		}
 	}
 }
