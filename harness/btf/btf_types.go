@@ -51,16 +51,16 @@ func (k Kind) String() string {
 
 // Layout constants of the on-disk format.
 const (
-	Magic        = 0xeb9f
-	Version      = 1
-	HeaderLen    = 24 // the header of Linux 6.12 and libbpf 1.5
+	Magic     = 0xeb9f
+	Version   = 1
+	HeaderLen = 24 // the header of Linux 6.12 and libbpf 1.5
 	// LayoutHeaderLen is the header of Linux 7.2 and libbpf 1.8: two more
 	// words, layout_off and layout_len, for an optional kind-layout section.
 	LayoutHeaderLen = 32
 	// layoutEntry is the size of one struct btf_layout (info_sz, elem_sz,
 	// flags).
-	layoutEntry = 4
-	typeHdrWords = 3  // name_off, info, size/type
+	layoutEntry  = 4
+	typeHdrWords = 3 // name_off, info, size/type
 
 	// infoMask is the set of info bits Linux 6.12 accepts: vlen (0-15),
 	// kind (24-28) and kind_flag (31).

@@ -34,11 +34,6 @@ func decompress(b []byte, file string) (out []byte, compressed bool, err error) 
 	default:
 		return b, false, nil
 	}
-	// The common case on a fast path of our own; everything else (and
-	// every error) as the reference decoder has it.
-	if out, ok := xzFast(b); ok {
-		return out, true, nil
-	}
 	out, err = xzReference(b, file)
 	return out, true, err
 }
