@@ -2,54 +2,12 @@ package kmod
 
 import (
 	"bytes"
-	"encoding/binary"
-	"hash/crc32"
 	"os"
 	"testing"
 	"unsafe"
 
 	"github.com/btfrecon/btfrecon/harness/internal/realdata"
 )
-
-func damage(b []byte, at int) []byte {
-	c := bytes.Clone(b)
-	c[at] ^= 0x40
-	return c
-}
-
-func errText(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
-}
-
-// xzWrap puts LZMA2 data that decodes to data into a one-block xz stream
-// with a CRC32 check, a 1 MiB dictionary, the index and footer.
-func xzWrap(lz, data []byte) []byte {
-	le := binary.LittleEndian
-	flags := []byte{0, 1}
-	b := append(bytes.Clone(xzMagic), flags...)
-	b = le.AppendUint32(b, crc32.ChecksumIEEE(flags))
-	bh := []byte{2, 0, 0x21, 1, 16, 0, 0, 0} // 12 bytes with the CRC
-	bh = le.AppendUint32(bh, crc32.ChecksumIEEE(bh))
-	b = append(append(b, bh...), lz...)
-	for (len(b)-12)%4 != 0 {
-		b = append(b, 0)
-	}
-	b = le.AppendUint32(b, crc32.ChecksumIEEE(data))
-	idx := binary.AppendUvarint([]byte{0, 1}, uint64(len(bh)+len(lz)+4))
-	idx = binary.AppendUvarint(idx, uint64(len(data)))
-	for len(idx)%4 != 0 {
-		idx = append(idx, 0)
-	}
-	idx = le.AppendUint32(idx, crc32.ChecksumIEEE(idx))
-	b = append(b, idx...)
-	foot := le.AppendUint32(nil, uint32(len(idx)/4-1))
-	foot = append(foot, flags...)
-	b = le.AppendUint32(b, crc32.ChecksumIEEE(foot))
-	return append(append(b, foot...), 'Y', 'Z')
-}
 
 func largeModule(tb testing.TB) string {
 	tb.Helper()
