@@ -62,6 +62,57 @@ func (b *Boot) ReadFile(rel string) ([]byte, error) {
 	return os.ReadFile(filepath.Join(b.Share, rel))
 }
 
+// Guest is what every boot of a kernel shares: the guest test compiled
+// for its arch and the initramfs with it, ready for QEMU.
+type Guest struct {
+	Kernel *kernels.Kernel
+	// Initrd is the cached initramfs base plus the guest test; Vmlinuz the
+	// image to boot and How what it is ("PVH ELF vmlinux", ...).
+	Initrd, Vmlinuz, How string
+	// Seconds is the host time it took (guest test build, initramfs from
+	// the cache or built).
+	Seconds float64
+	dir     string
+}
+
+// PrepareGuest builds the guest test for k and the initrd around it, in a
+// fresh directory under dir; Close removes them.
+func PrepareGuest(ctx context.Context, k *kernels.Kernel, src, dir string, progress io.Writer) (*Guest, error) {
+	if progress == nil {
+		progress = io.Discard
+	}
+	start := time.Now()
+	tmp, err := os.MkdirTemp(dir, ".guest-")
+	if err != nil {
+		return nil, err
+	}
+	g := &Guest{Kernel: k, dir: tmp}
+	fail := func(err error) (*Guest, error) { g.Close(); return nil, err }
+	fmt.Fprintf(progress, "vm: compiling the guest test for %s\n", k.Arch)
+	guestTest := filepath.Join(tmp, GuestTestFile)
+	if err := GuestTest(ctx, src, k.Arch, guestTest); err != nil {
+		return fail(err)
+	}
+	base, err := BuildInitramfs(ctx, k, src, progress)
+	if err != nil {
+		return fail(err)
+	}
+	// The boot's initramfs: the cached base plus the guest test. QEMU reads
+	// it at start-up; Close removes it.
+	g.Initrd = filepath.Join(tmp, "initrd.cpio")
+	if err := WithGuestTest(base, guestTest, g.Initrd); err != nil {
+		return fail(err)
+	}
+	if g.Vmlinuz, g.How, err = BootImage(k); err != nil {
+		return fail(err)
+	}
+	g.Seconds = time.Since(start).Seconds()
+	return g, nil
+}
+
+// Close removes the guest's files.
+func (g *Guest) Close() error { return os.RemoveAll(g.dir) }
+
 // RunPlan writes plan into share (module files must already be there,
 // named by each Step.File), builds the guest test and the initramfs for k,
 // boots k once, and reads back what the guest recorded. src is the btfrecon
@@ -69,6 +120,26 @@ func (b *Boot) ReadFile(rel string) ([]byte, error) {
 // with that verdict and whatever records it left, not an error; errors
 // are for the host side.
 func RunPlan(ctx context.Context, k *kernels.Kernel, src, share string, plan *gotest.Plan, progress io.Writer, opts ...Option) (*Boot, error) {
+	if progress == nil {
+		progress = io.Discard
+	}
+	if err := plan.Validate(); err != nil {
+		return nil, err
+	}
+	g, err := PrepareGuest(ctx, k, src, share, progress)
+	if err != nil {
+		return nil, err
+	}
+	defer g.Close()
+	// The guest test stays with the results (it is what ran).
+	if err := copyFile(filepath.Join(g.dir, GuestTestFile), filepath.Join(share, GuestTestFile)); err != nil {
+		return nil, err
+	}
+	return g.RunPlan(ctx, share, plan, progress, opts...)
+}
+
+// RunPlan boots the guest once for plan (see the function RunPlan).
+func (g *Guest) RunPlan(ctx context.Context, share string, plan *gotest.Plan, progress io.Writer, opts ...Option) (*Boot, error) {
 	if progress == nil {
 		progress = io.Discard
 	}
@@ -93,34 +164,10 @@ func RunPlan(ctx context.Context, k *kernels.Kernel, src, share string, plan *go
 			return nil, err
 		}
 	}
-	fmt.Fprintf(progress, "vm: compiling the guest test for %s\n", k.Arch)
-	guestTest := filepath.Join(share, GuestTestFile)
-	if err := GuestTest(ctx, src, k.Arch, guestTest); err != nil {
-		return nil, err
-	}
-	base, err := BuildInitramfs(ctx, k, src, progress)
-	if err != nil {
-		return nil, err
-	}
-	// The boot's initramfs: the cached base plus the guest test. QEMU reads
-	// it at start-up; it is removed after the boot.
-	tmp, err := os.CreateTemp(filepath.Dir(base), ".boot-*.cpio")
-	if err != nil {
-		return nil, err
-	}
-	tmp.Close()
-	initrd := tmp.Name()
-	defer os.Remove(initrd)
-	if err := WithGuestTest(base, guestTest, initrd); err != nil {
-		return nil, err
-	}
-	vmlinuz, how, err := BootImage(k)
-	if err != nil {
-		return nil, err
-	}
-	b := &Boot{Kernel: k, Share: share, Plan: plan, PrepareSeconds: time.Since(prep).Seconds()}
-	fmt.Fprintf(progress, "vm: booting %s from its %s (%d steps)\n", k, how, len(plan.Steps))
-	all := append([]Option{Arch(k.Arch), Kernel(vmlinuz), Initramfs(initrd), Share(share, gotest.ShareTag)}, opts...)
+	k := g.Kernel
+	b := &Boot{Kernel: k, Share: share, Plan: plan, PrepareSeconds: g.Seconds + time.Since(prep).Seconds()}
+	fmt.Fprintf(progress, "vm: booting %s from its %s (%d steps)\n", k, g.How, len(plan.Steps))
+	all := append([]Option{Arch(k.Arch), Kernel(g.Vmlinuz), Initramfs(g.Initrd), Share(share, gotest.ShareTag)}, opts...)
 	if b.Result, err = Run(ctx, all...); err != nil {
 		return nil, err
 	}
@@ -149,6 +196,15 @@ func RunPlan(ctx context.Context, k *kernels.Kernel, src, share string, plan *go
 	b.Outcomes = gotest.Outcomes(plan, b.Records)
 	fmt.Fprintf(progress, "vm: %s: %s in %.1f s (%s)%s\n", k, b.Verdict, b.Seconds, b.Accel, detail(b.Result))
 	return b, nil
+}
+
+// copyFile copies a file (the guest test into a share).
+func copyFile(from, to string) error {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, b, 0o755)
 }
 
 // Phases splits a boot's wall time with the guest's uptime stamps and the

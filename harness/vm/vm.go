@@ -61,6 +61,15 @@ type config struct {
 	appendArg []string
 	qemuArgs  []string
 	console   io.Writer
+	cpu       string
+	// stallFile and stall: the guest is taken for wedged when stallFile
+	// has not grown for stall (see Stall).
+	stallFile string
+	stall     time.Duration
+	// endMark and endGrace: once stallFile holds endMark, the guest has
+	// endGrace to power off (see EndGrace).
+	endMark  string
+	endGrace time.Duration
 }
 
 // Option sets one QEMU knob.
@@ -109,6 +118,36 @@ func QEMUArgs(args ...string) Option {
 
 // Console also copies the serial console to w as it comes.
 func Console(w io.Writer) Option { return func(c *config) { c.console = w } }
+
+// CPU sets QEMU's -cpu model. The default under TCG is the model with every
+// feature TCG emulates: "max" on x86 (AES-NI, PCLMULQDQ, SSSE3, SSE4.x,
+// AVX/AVX2 on QEMU 7.2: the crypto modules that check for them load) and
+// "max,pauth-impdef=on" on arm64 (plain max emulates pointer
+// authentication slowly); "host" under KVM. TCGBaselineCPU is the x86
+// model QEMU picks when none is given.
+func CPU(model string) Option { return func(c *config) { c.cpu = model } }
+
+// TCGBaselineCPU is QEMU's default x86-64 CPU model (-cpu qemu64): no
+// SSSE3, AES-NI, PCLMULQDQ or AVX.
+const TCGBaselineCPU = "qemu64"
+
+// Stall kills the guest when file (a path on the host the guest appends
+// to, such as the results of a plan) has not grown for d, counted from the
+// boot's start until the file first appears: a guest wedged so that
+// neither its own step timeout nor the kernel's lockup detectors end the
+// boot. The verdict is then Hang.
+func Stall(file string, d time.Duration) Option {
+	return func(c *config) { c.stallFile, c.stall = file, d }
+}
+
+// EndGrace gives a guest d to power off once the Stall file holds mark
+// (the guest's last record), then kills it: the verdict stays Clean. A
+// kernel still busy in a load the guest gave up on can take minutes to
+// reach power-off (device_shutdown waits for probes), for nothing the
+// results need.
+func EndGrace(mark string, d time.Duration) Option {
+	return func(c *config) { c.endMark, c.endGrace = mark, d }
+}
 
 // Result is one boot.
 type Result struct {
@@ -290,7 +329,7 @@ func boot(ctx context.Context, c *config, accel Accel) (*Result, error) {
 		qemu.WithKernel(c.kernel),
 		qemu.WithInitramfs(c.initramfs),
 		qemu.WithVMTimeout(c.timeout),
-		qemu.WithQEMUArgs(machineArgs(c.arch, accel, c.memMB, c.cpus)...),
+		qemu.WithQEMUArgs(machineArgs(c.arch, accel, c.memMB, c.cpus, c.cpu)...),
 		qemu.WithAppendKernel(kernelArgs(c.arch)...),
 		qemu.WithVmtestIdent(),
 		qemu.VirtioRandom(),
@@ -324,6 +363,15 @@ func boot(ctx context.Context, c *config, accel Accel) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vm: starting %s: %w", c.qemuBin, err)
 	}
+	var stalled, ended atomic.Bool
+	if c.stallFile != "" && c.stall > 0 {
+		done := make(chan struct{})
+		defer close(done)
+		go watchStall(c.stallFile, c.stall, done, func() { stalled.Store(true); v.Kill() })
+		if c.endMark != "" && c.endGrace > 0 {
+			go watchEnd(c.stallFile, c.endMark, c.endGrace, done, func() { ended.Store(true); v.Kill() })
+		}
+	}
 	if accel == AccelKVM && KVMProbe > 0 {
 		probe := time.AfterFunc(KVMProbe, func() {
 			if !strings.Contains(console.String(), userSpaceMark) {
@@ -340,13 +388,86 @@ func boot(ctx context.Context, c *config, accel Accel) (*Result, error) {
 	if probeKilled.Load() {
 		r.Verdict, r.Detail = QEMUError, "no user space after "+KVMProbe.String()+" under KVM (guest killed)"
 	}
+	switch {
+	case ended.Load() && r.Verdict != Panic && r.Verdict != Lockup:
+		r.Verdict, r.Detail = Clean, fmt.Sprintf("killed %s after the guest's last record: its power-off was stuck", c.endGrace)
+	case stalled.Load() && r.Verdict != Panic && r.Verdict != Lockup:
+		r.Verdict, r.Detail = Hang, fmt.Sprintf("no progress for %s (%s did not grow): guest killed", c.stall, filepath.Base(c.stallFile))
+	}
 	return r, nil
+}
+
+// watchEnd calls kill d after file first holds mark (see EndGrace); it
+// returns when done is closed.
+func watchEnd(file, mark string, d time.Duration, done <-chan struct{}, kill func()) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var seen time.Time
+	for {
+		select {
+		case <-done:
+			return
+		case now := <-tick.C:
+			if seen.IsZero() {
+				if tailHas(file, mark) {
+					seen = now
+				}
+				continue
+			}
+			if now.Sub(seen) >= d {
+				kill()
+				return
+			}
+		}
+	}
+}
+
+// tailHas reports whether the last 4 KiB of file hold mark.
+func tailHas(file, mark string) bool {
+	f, err := os.Open(file)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	off := max(fi.Size()-4096, 0)
+	b := make([]byte, fi.Size()-off)
+	if _, err := f.ReadAt(b, off); err != nil {
+		return false
+	}
+	return strings.Contains(string(b), mark)
+}
+
+// watchStall calls kill once file has not grown for d (see Stall); it
+// returns when done is closed.
+func watchStall(file string, d time.Duration, done <-chan struct{}, kill func()) {
+	tick := time.NewTicker(min(d/4, time.Second))
+	defer tick.Stop()
+	size, since := int64(-1), time.Now()
+	for {
+		select {
+		case <-done:
+			return
+		case now := <-tick.C:
+			if fi, err := os.Stat(file); err == nil && fi.Size() != size {
+				size, since = fi.Size(), now
+				continue
+			}
+			if now.Sub(since) >= d {
+				kill()
+				return
+			}
+		}
+	}
 }
 
 // machineArgs are the QEMU arguments for a machine of arch. No NIC (the
 // default one costs a PCI device and, on x86, SeaBIOS running iPXE's option
 // ROM) and no VGA: the guest talks over the serial console and 9p only.
-func machineArgs(arch string, accel Accel, memMB, cpus int) []string {
+func machineArgs(arch string, accel Accel, memMB, cpus int, cpu string) []string {
 	if cpus <= 0 {
 		cpus = 1
 		if accel == AccelKVM {
@@ -357,16 +478,24 @@ func machineArgs(arch string, accel Accel, memMB, cpus int) []string {
 	if arch != "arm64" {
 		a = append(a, "-vga", "none")
 	}
-	if arch == "arm64" {
-		cpu := "max,pauth-impdef=on" // plain max emulates pointer auth slowly (2x boot time)
-		if accel == AccelKVM {
-			cpu = "host"
-		}
-		a = append(a, "-M", "virt", "-cpu", cpu)
-	} else if accel == AccelKVM {
-		a = append(a, "-cpu", "host")
+	if cpu == "" {
+		cpu = defaultCPU(arch, accel)
 	}
-	return a
+	if arch == "arm64" {
+		a = append(a, "-M", "virt")
+	}
+	return append(a, "-cpu", cpu)
+}
+
+// defaultCPU is the -cpu model when none is asked for (see CPU).
+func defaultCPU(arch string, accel Accel) string {
+	switch {
+	case accel == AccelKVM:
+		return "host"
+	case arch == "arm64":
+		return "max,pauth-impdef=on" // plain max emulates pointer auth slowly (2x boot time)
+	}
+	return "max"
 }
 
 // kernelArgs: the console, and every way a kernel can get stuck turned into
