@@ -1,0 +1,109 @@
+#!/bin/bash
+# check.sh PRISTINE WORK UPSTREAM_DIR: the upstream fix series' check (make
+# upstream-check). PRISTINE is the git repository of Debian's
+# linux-source-7.2 (7.2.13); WORK a scratch directory; UPSTREAM_DIR is
+# kernel-patch/upstream.
+#
+#  1. git am every patch of UPSTREAM_DIR/series on a fresh worktree;
+#  2. the tree's scripts/checkpatch.pl --strict on every patch: no error,
+#     warning or check (UNKNOWN_COMMIT_ID is left to step 3: a source
+#     package has no git history to look ids up in);
+#  3. every Fixes: id is in UPSTREAM_DIR/upstream-commits (full id, subject,
+#     and where it was found), cited with that subject;
+#  4. the cover letter's shortlog and diffstat are the series';
+#  5. the btf_distill selftests in userspace against unpatched and patched
+#     libbpf (selftests.sh);
+#  6. the kernel rows, when both kernels are built (make upstream-kernel):
+#     boot-rows.sh on the unpatched and the patched build.
+# Last line:
+#   series N patches: applies, checkpatch clean; unpatched: K/K reproduce; patched: K/K clean
+set -euo pipefail
+pristine=$(realpath "$1") work=$2 up=$(realpath "$3")
+here=$up/scripts
+series=$up/series
+mkdir -p "$work"
+work=$(realpath "$work")
+tree=$work/check-tree
+fail=0
+n=$(grep -cv '^\(#\|$\)' "$series/series")
+
+echo "== git am on a fresh tree"
+"$up/../scripts/apply-series.sh" "$pristine" "$tree" "$series"
+
+echo "== checkpatch --strict"
+te=0 tw=0 tc=0
+while IFS= read -r p; do
+	case "$p" in ''|'#'*) continue ;; esac
+	# Debian's python3 (python3-ply, python3-git) for the SPDX check
+	out=$(cd "$tree" && PATH=/usr/bin:$PATH perl scripts/checkpatch.pl --strict \
+		--ignore UNKNOWN_COMMIT_ID "$series/$p" 2>&1 || true)
+	tot=$(echo "$out" | grep '^total:')
+	echo "$p: $tot"
+	echo "$out" | grep -E '^(ERROR|WARNING|CHECK)' -A3 || true
+	read -r e w c <<<"$(echo "$tot" | sed -E 's/total: ([0-9]+) errors, ([0-9]+) warnings, ([0-9]+) checks.*/\1 \2 \3/')"
+	te=$((te + e)); tw=$((tw + w)); tc=$((tc + c))
+done < "$series/series"
+echo "checkpatch: $te errors, $tw warnings, $tc checks"
+cp_ok=1
+[ "$te" = 0 ] && [ "$tw" = 0 ] && [ "$tc" = 0 ] || { cp_ok=0; fail=1; }
+
+echo "== Fixes: ids"
+known=$up/upstream-commits
+while IFS= read -r p; do
+	case "$p" in ''|'#'*) continue ;; esac
+	while read -r id subj; do
+		line=$(grep -E "^$id[0-9a-f]*[[:space:]]" "$known" || true)
+		if [ -z "$line" ] || [ "$(echo "$line" | wc -l)" != 1 ]; then
+			echo "FAIL: $p: Fixes: $id is not in upstream-commits"; fail=1; continue
+		fi
+		want=$(echo "$line" | cut -f2)
+		if [ "$subj" = "(\"$want\")" ]; then
+			echo "$p: Fixes: $id (\"$want\") [$(echo "$line" | cut -f3)]"
+		else
+			echo "FAIL: $p: Fixes: $id is \"$want\", cited as $subj"; fail=1
+		fi
+	done < <(sed -n 's/^Fixes: \([0-9a-f]\{12,40\}\) \(.*\)$/\1 \2/p' "$series/$p")
+	grep -q '^Fixes: ' "$series/$p" || echo "$p: no Fixes: tag"
+done < "$series/series"
+
+echo "== cover letter"
+cover=$series/0000-cover-letter.patch
+git -C "$tree" -c core.abbrev=9 format-patch -q --cover-letter --stdout HEAD~"$n" |
+	sed -n '/^\*\*\* BLURB HERE \*\*\*$/,/^-- $/p' | sed '1,2d;$d' > "$work/summary"
+if ! grep -q "^Subject: \[PATCH bpf 0/$n\] " "$cover"; then
+	echo "FAIL: the cover letter's subject is not [PATCH bpf 0/$n]"; fail=1
+elif ! python3 - "$cover" "$work/summary" <<'PY'
+import sys
+cover, summary = open(sys.argv[1]).read(), open(sys.argv[2]).read()
+sys.exit(0 if summary.strip() and summary in cover else 1)
+PY
+then
+	echo "FAIL: the cover letter's shortlog and diffstat are not the series' (git says:)"
+	cat "$work/summary"; fail=1
+else
+	echo "$(basename "$cover"): subject [PATCH bpf 0/$n], shortlog and diffstat match the series"
+fi
+
+echo "== selftests (userspace, libbpf unpatched and patched)"
+st_line=
+if "$here/selftests.sh" "$pristine" "$tree" "$work/selftests" | tee "$work/selftests.txt"; then :; else fail=1; fi
+st_line=$(tail -1 "$work/selftests.txt")
+read -r su sk pk <<<"$(echo "$st_line" | sed -E 's#selftests: unpatched ([0-9]+)/([0-9]+) reproduce, patched ([0-9]+)/[0-9]+ clean#\1 \2 \3#')"
+
+echo "== kernel rows"
+ku=0 kk=0 kp=0
+kdir=${UPSTREAM_KERNEL_DIR:-$work/../kernel}
+if [ -f "$kdir/unpatched/bzImage" ] && [ -f "$kdir/patched/bzImage" ]; then
+	if "$here/boot-rows.sh" "$kdir" | tee "$work/kernel.txt"; then :; else fail=1; fi
+	kl=$(tail -1 "$work/kernel.txt")
+	read -r ku kk kp <<<"$(echo "$kl" | sed -E 's#kernel: unpatched ([0-9]+)/([0-9]+) reproduce, patched ([0-9]+)/[0-9]+ clean#\1 \2 \3#')"
+else
+	echo "kernel rows: not run (no unpatched and patched build in $kdir: make upstream-kernel)"
+fi
+
+k=$((sk + kk))
+echo "rows: $sk libbpf selftests, $kk kernel rows"
+ap="applies"
+[ "$cp_ok" = 1 ] && cl="checkpatch clean" || cl="checkpatch NOT clean"
+echo "series $n patches: $ap, $cl; unpatched: $((su + ku))/$k reproduce; patched: $((pk + kp))/$k clean"
+[ "$fail" = 0 ]

@@ -1,0 +1,66 @@
+# The upstream fix series (kernel-patch/upstream/): fixes to Linux 7.2.13's
+# module BTF relocation (tools/lib/bpf/btf_relocate.c, shared with
+# kernel/bpf/btf_relocate.c; kernel/bpf/btf.c) and to libbpf's distill and
+# parser, with btf_distill selftests. See kernel-patch/upstream/README.md.
+#
+#   make upstream-selftests  the series' btf_distill subtests in userspace,
+#                       built from the patched tree and run against libbpf
+#                       from the unpatched tree (each added subtest must fail
+#                       or hang) and from the patched tree (all must pass)
+#   make upstream-check the series on a fresh 7.2.13 tree (git am), the tree's
+#                       checkpatch.pl --strict, Fixes: ids, cover letter, the
+#                       selftests, and the kernel rows when upstream-kernel
+#                       has built both kernels; last line
+#                       "series N patches: ...; unpatched: K/K reproduce; patched: K/K clean"
+#   make upstream-kernel      a minimal x86_64 7.2.13 kernel unpatched, then
+#                       patched (same worktree and build directory: the second
+#                       build is incremental), each with the test module and
+#                       its hostile rows (slow: ~15 min + a few on 2 cores)
+#   make upstream-kernel-boot boot every row on both kernels (QEMU TCG)
+#
+# The source is Debian sid's linux-source-7.2 7.2.13-1, the .deb the 1.8
+# oracle uses (make oracle-sid-src), as a git repository in $(UP_PRISTINE).
+
+UP_KP       := kernel-patch/upstream
+UP_DIR      := $(CACHE)/upstream
+UP_VERSION  := 7.2.13-1
+UP_PRISTINE := $(UP_DIR)/linux-7.2.13
+UP_CHECK    := $(UP_DIR)/check
+UP_PAHOLE   := $(CACHE)/kernel/pahole
+UP_APT_PKGS := gcc make libelf-dev zlib1g-dev git perl python3 python3-ply python3-git \
+	       xz-utils bc bison flex libssl-dev cpio qemu-system-x86 busybox-static
+
+.PHONY: upstream-deps upstream-tree upstream-selftests upstream-check upstream-kernel \
+	upstream-kernel-boot
+
+upstream-deps:
+	$(call apt_need,upstream,$(UP_APT_PKGS))
+
+# The series is against 7.2.13: the sid package the oracle fetched must be
+# that version (a newer sid source would need the series rebased).
+upstream-tree: upstream-deps oracle-sid-src
+	@v=$$(cat $(ORACLE_SID)/version); [ "$$v" = "$(UP_VERSION)" ] || \
+	  { echo "upstream: the series is against linux-source-7.2 $(UP_VERSION); the oracle has $$v" >&2; exit 1; }
+	@kernel-patch/scripts/pristine-tree.sh \
+	  $(ORACLE_SID)/pkg-$(UP_VERSION)/usr/src/linux-source-7.2.tar.xz $(UP_PRISTINE)
+
+upstream-selftests: upstream-tree
+	@kernel-patch/scripts/apply-series.sh $(UP_PRISTINE) $(UP_CHECK)/check-tree $(UP_KP)/series >/dev/null
+	@$(UP_KP)/scripts/selftests.sh $(UP_PRISTINE) $(UP_CHECK)/check-tree $(UP_CHECK)/selftests
+
+upstream-check: upstream-tree
+	@UPSTREAM_KERNEL_DIR=$(UP_DIR)/kernel $(UP_KP)/scripts/check.sh $(UP_PRISTINE) $(UP_CHECK) $(UP_KP)
+
+# pahole >= 1.26 (trixie's 1.30, kernel-patch/scripts/pahole-trixie.sh) gives
+# the out-of-tree test module its distilled .BTF.base.
+upstream-kernel: upstream-tree
+	@p=$$(kernel-patch/scripts/pahole-trixie.sh $(UP_PAHOLE)) && \
+	  $(UP_KP)/scripts/kernel.sh $(UP_PRISTINE) $(UP_DIR) $(UP_KP) "$$p"
+
+upstream-kernel-boot: upstream-kernel
+	@$(UP_KP)/scripts/boot-rows.sh $(UP_DIR)/kernel
+
+# Which fix makes which selftest pass: libbpf at every commit of the series.
+.PHONY: upstream-bisect
+upstream-bisect: upstream-selftests
+	@$(UP_KP)/scripts/bisect.sh $(UP_CHECK)/check-tree $(UP_CHECK)/bisect
