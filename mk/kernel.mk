@@ -25,7 +25,8 @@
 #                     /sys/kernel/btf/<mod> to the model, call its kfunc, and
 #                     check the negative and hostile cases (kernel-6.1-arm64-boot);
 #                     kernel-6.1-kasan-boot, kernel-6.1-arm64-kasan-boot: the
-#                     same on KASAN + kmemleak builds
+#                     same on a KASAN + kmemleak build (-pair-boot: on the
+#                     KASAN pair, both ways)
 
 KP_DIR        := kernel-patch
 CCORE_DIR     := $(CACHE)/ccore
@@ -203,13 +204,22 @@ kernel-6.1-arm64-boot: kernel-6.1-arm64 kernel-6.1-arm64-other oracle
 	GO="$(GO)" $(KSCRIPTS)/scenario.sh arm64 $(KERNEL_DIR)/linux-6.1-arm64 $(KERNEL_DIR)/linux-6.1-arm64-other refuse $(KERNEL_DIR)/vmcase-arm64
 	GO="$(GO)" $(KSCRIPTS)/scenario.sh arm64 $(KERNEL_DIR)/linux-6.1-arm64-other $(KERNEL_DIR)/linux-6.1-arm64 allow $(KERNEL_DIR)/vmcase-arm64-other
 
-# The same scenarios on the KASAN + kmemleak pairs: every variant, then the
-# load/unload loop; no KASAN report and no suspected leak allowed.
-.PHONY: kernel-6.1-kasan-boot kernel-6.1-arm64-kasan-boot
-kernel-6.1-kasan-boot: kernel-6.1-kasan kernel-6.1-kasan-other oracle
-	GO="$(GO)" $(KSCRIPTS)/scenario.sh x86_64 $(KERNEL_DIR)/linux-6.1-kasan $(KERNEL_DIR)/linux-6.1-kasan-other refuse $(KERNEL_DIR)/vmcase-x86_64-kasan
-	GO="$(GO)" $(KSCRIPTS)/scenario.sh x86_64 $(KERNEL_DIR)/linux-6.1-kasan-other $(KERNEL_DIR)/linux-6.1-kasan allow $(KERNEL_DIR)/vmcase-x86_64-kasan-other
+# The scenario on a KASAN + kmemleak build: every variant, then the
+# load/unload loop; no KASAN report and no suspected leak allowed. On one
+# build (kernel-6.1-kasan-boot: the module built against the booted kernel
+# itself, relocated onto the vmlinux BTF it was distilled from: every id still
+# moves), or on the pair, both ways (kernel-6.1-kasan-pair-boot).
+.PHONY: kernel-6.1-kasan-boot kernel-6.1-arm64-kasan-boot kernel-6.1-kasan-pair-boot kernel-6.1-arm64-kasan-pair-boot
+kernel-6.1-kasan-boot: kernel-6.1-kasan oracle
+	GO="$(GO)" $(KSCRIPTS)/scenario.sh x86_64 $(KERNEL_DIR)/linux-6.1-kasan $(KERNEL_DIR)/linux-6.1-kasan refuse $(KERNEL_DIR)/vmcase-x86_64-kasan
 
-kernel-6.1-arm64-kasan-boot: kernel-6.1-arm64-kasan kernel-6.1-arm64-kasan-other oracle
-	GO="$(GO)" $(KSCRIPTS)/scenario.sh arm64 $(KERNEL_DIR)/linux-6.1-arm64-kasan $(KERNEL_DIR)/linux-6.1-arm64-kasan-other refuse $(KERNEL_DIR)/vmcase-arm64-kasan
-	GO="$(GO)" $(KSCRIPTS)/scenario.sh arm64 $(KERNEL_DIR)/linux-6.1-arm64-kasan-other $(KERNEL_DIR)/linux-6.1-arm64-kasan allow $(KERNEL_DIR)/vmcase-arm64-kasan-other
+kernel-6.1-arm64-kasan-boot: kernel-6.1-arm64-kasan oracle
+	GO="$(GO)" $(KSCRIPTS)/scenario.sh arm64 $(KERNEL_DIR)/linux-6.1-arm64-kasan $(KERNEL_DIR)/linux-6.1-arm64-kasan refuse $(KERNEL_DIR)/vmcase-arm64-kasan
+
+kernel-6.1-kasan-pair-boot: kernel-6.1-kasan kernel-6.1-kasan-other oracle
+	GO="$(GO)" $(KSCRIPTS)/scenario.sh x86_64 $(KERNEL_DIR)/linux-6.1-kasan $(KERNEL_DIR)/linux-6.1-kasan-other refuse $(KERNEL_DIR)/vmcase-x86_64-kasan-pair
+	GO="$(GO)" $(KSCRIPTS)/scenario.sh x86_64 $(KERNEL_DIR)/linux-6.1-kasan-other $(KERNEL_DIR)/linux-6.1-kasan allow $(KERNEL_DIR)/vmcase-x86_64-kasan-pair-other
+
+kernel-6.1-arm64-kasan-pair-boot: kernel-6.1-arm64-kasan kernel-6.1-arm64-kasan-other oracle
+	GO="$(GO)" $(KSCRIPTS)/scenario.sh arm64 $(KERNEL_DIR)/linux-6.1-arm64-kasan $(KERNEL_DIR)/linux-6.1-arm64-kasan-other refuse $(KERNEL_DIR)/vmcase-arm64-kasan-pair
+	GO="$(GO)" $(KSCRIPTS)/scenario.sh arm64 $(KERNEL_DIR)/linux-6.1-arm64-kasan-other $(KERNEL_DIR)/linux-6.1-arm64-kasan allow $(KERNEL_DIR)/vmcase-arm64-kasan-pair-other

@@ -4,10 +4,13 @@
  * types by value (an embedded list_head and spinlock, whose sizes must
  * match) and by pointer (task_struct), so relocation has to map all three.
  *
- * It also registers a kfunc for BPF_PROG_TYPE_SYSCALL programs. Its id in
- * the module's .BTF_ids is in the numbering of the BTF the module was given
- * (the distilled base and split), so a BPF program can only call it if the
- * kernel remapped that id when it relocated the module's BTF.
+ * It also registers a kfunc for BPF_PROG_TYPE_SYSCALL programs and a
+ * destructor kfunc for struct btfrecon_test. Their ids in the module's
+ * .BTF_ids are in the numbering of the BTF the module was given (the
+ * distilled base and split), so a BPF program can only call the kfunc, and
+ * the destructor pair only passes its prototype check, if the kernel
+ * remapped those ids when it relocated the module's BTF. The init message
+ * says what each registration returned.
  */
 #include <linux/bpf.h>
 #include <linux/btf.h>
@@ -36,6 +39,12 @@ noinline int btfrecon_test_kfunc(int x)
 	return x + 0x600d;
 }
 
+noinline void btfrecon_test_release(struct btfrecon_test *p)
+{
+	if (p)
+		p->count--;
+}
+
 __diag_pop();
 
 BTF_SET8_START(btfrecon_test_kfunc_ids)
@@ -47,15 +56,28 @@ static const struct btf_kfunc_id_set btfrecon_test_kfunc_set = {
 	.set = &btfrecon_test_kfunc_ids,
 };
 
+BTF_ID_LIST(btfrecon_test_dtor_ids)
+BTF_ID(struct, btfrecon_test)
+BTF_ID(func, btfrecon_test_release)
+
 static int __init btfrecon_test_init(void)
 {
-	int err;
+	const struct btf_id_dtor_kfunc dtors[] = {
+		{
+			.btf_id = btfrecon_test_dtor_ids[0],
+			.kfunc_btf_id = btfrecon_test_dtor_ids[1],
+		},
+	};
+	int err, derr;
 
 	INIT_LIST_HEAD(&btfrecon_test_obj.node);
 	spin_lock_init(&btfrecon_test_obj.lock);
 	err = register_btf_kfunc_id_set(BPF_PROG_TYPE_SYSCALL,
 					&btfrecon_test_kfunc_set);
-	pr_info("btfrecon_test: loaded, kfunc set registered: %d\n", err);
+	derr = register_btf_id_dtor_kfuncs(dtors, ARRAY_SIZE(dtors),
+					   THIS_MODULE);
+	pr_info("btfrecon_test: loaded, kfunc set registered: %d, dtor registered: %d\n",
+		err, derr);
 	return 0;
 }
 
