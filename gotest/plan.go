@@ -13,6 +13,8 @@
 //	                     (a "start" record before each load, so a hang names
 //	                     its step), flushed and synced after each line
 //	out/<step>.btf       /sys/kernel/btf/<module> as the kernel served it
+//	                     (only when its SHA-256 is not the one the step
+//	                     expects: an identical file need not cross 9p)
 //	out/vmlinux.btf      /sys/kernel/btf/vmlinux (when Plan.CopyVmlinux)
 package gotest
 
@@ -34,6 +36,8 @@ const (
 	VmlinuxOut  = "out/vmlinux.btf"
 	// ShareTag is the 9p tag; vmtest's vmmount mounts it at /mount/9p/<tag>.
 	ShareTag = "gotestdata"
+	// EndMark is how the guest's last record starts (the "end" record).
+	EndMark = `{"event":"end"`
 )
 
 // finit_module flags (include/uapi/linux/module.h).
@@ -70,6 +74,15 @@ type Step struct {
 	Unload bool `json:"unload,omitempty"`
 	// Dep marks a module loaded only because another one needs it.
 	Dep bool `json:"dep,omitempty"`
+	// SHA256 is the hex SHA-256 of the BTF the host expects the kernel to
+	// serve: when /sys/kernel/btf/<Module> has it, the guest records the
+	// digest and does not copy the bytes back. "" copies them always.
+	SHA256 string `json:"sha256,omitempty"`
+	// Kfuncs are asked of the verifier once the module is loaded.
+	Kfuncs []KfuncProbe `json:"kfuncs,omitempty"`
+	// TimeoutSeconds bounds this step's finit_module when it is longer
+	// than the plan's StepTimeoutSeconds (a big module under TCG).
+	TimeoutSeconds int `json:"timeout_seconds,omitempty"`
 }
 
 // Record is one line of results.jsonl.
@@ -86,20 +99,23 @@ type Record struct {
 	// loaded twice, or built in).
 	AlreadyLoaded bool `json:"already_loaded,omitempty"`
 
-	HasBTF     bool   `json:"has_btf,omitempty"`
-	SysfsBytes int    `json:"sysfs_bytes,omitempty"`
-	SysfsFile  string `json:"sysfs_file,omitempty"` // relative to the shared dir
-	// Cilium is cilium/ebpf's verdict on the module BTF loaded on the
-	// guest's vmlinux BTF: "" when not run, "ok" or the error.
-	Cilium      string `json:"cilium,omitempty"`
-	CiliumTypes int    `json:"cilium_types,omitempty"`
-	Unloaded    bool   `json:"unloaded,omitempty"`
-	UnloadErr   string `json:"unload_err,omitempty"`
+	HasBTF     bool `json:"has_btf,omitempty"`
+	SysfsBytes int  `json:"sysfs_bytes,omitempty"`
+	// SysfsFile is the copy of the bytes, relative to the shared dir; ""
+	// when SysfsSHA256 is the digest the step expected.
+	SysfsFile   string `json:"sysfs_file,omitempty"`
+	SysfsSHA256 string `json:"sysfs_sha256,omitempty"`
+	// Kfuncs are the verifier's answers to the step's KfuncProbes.
+	Kfuncs    []KfuncAnswer `json:"kfuncs,omitempty"`
+	Unloaded  bool          `json:"unloaded,omitempty"`
+	UnloadErr string        `json:"unload_err,omitempty"`
 
 	// Kmsg holds the kernel log lines printed during the step (text only).
 	Kmsg []string `json:"kmsg,omitempty"`
-	// Millis is the step's duration in the guest.
-	Millis int64 `json:"ms,omitempty"`
+	// Millis is the step's duration in the guest; LoadMicros the part of
+	// it spent in finit_module (the rest is the guest's own overhead).
+	Millis     int64 `json:"ms,omitempty"`
+	LoadMicros int64 `json:"load_us,omitempty"`
 	// Uptime is the guest's /proc/uptime (seconds since the kernel started)
 	// when the record was written: with the host's wall time it splits a
 	// boot into kernel start-up, guest set-up and module loading.

@@ -18,11 +18,17 @@
 #                    type id out of range oopses in
 #                    btf_relocate_map_distilled_base (amd64 and arm64)
 #   make vm-bench    boot-to-verdict benchmarks
+#   make vm-bench-every  the whole package once: modules compared per second
 #   make vm-upstream every Alone case of harness/cases in a boot of its own on
 #                    6.12.117 and 7.2.13, judged by the catalog's records (the
 #                    upstream bugs: array cycles hang the load, a split PTR past
 #                    the end loads with garbage BTF, a split member past the end
 #                    oopses)
+#   make vm-every    every module of the package (vm run --modules all), a
+#                    schedule of boots two at a time: 6.12.107 -> 6.12.117
+#                    amd64 and arm64, trixie 6.12.107+deb13 -> 6.12.117+deb13;
+#                    a module that takes a guest down is isolated in a boot of
+#                    its own and the run goes on
 #   make vm-suites   beyond bookworm: trixie 6.12.107+deb13 -> 6.12.117+deb13
 #                    (amd64 all-loadable, arm64 VM_ARM64_MODS), sid 7.2.13
 #                    loading its own modules distilled by the model (amd64,
@@ -41,7 +47,7 @@ VM_REPORTS     := $(CACHE)/vm/reports
 BTFRECON_BIN   := $(CACHE)/vm/btfrecon
 VM_FLAGS       ?=
 
-.PHONY: vm-deps vm-deps-arm64 vm-test vm-all vm-full vm-arm64 vm-cycle vm-hostile vm-testmodule vm-bench vm-bin vm-suites vm-upstream
+.PHONY: vm-deps vm-deps-arm64 vm-test vm-all vm-full vm-arm64 vm-cycle vm-hostile vm-testmodule vm-bench vm-bin vm-suites vm-upstream vm-every vm-bench-every
 
 VM_TRIXIE_A ?= 6.12.107+deb13
 VM_TRIXIE_B ?= 6.12.117+deb13
@@ -103,7 +109,11 @@ vm-arm64: vm-deps-arm64 testdata-arm64 vm-bin
 vm-all: vm-full vm-cycle vm-hostile vm-testmodule vm-arm64
 
 vm-bench: vm-deps testdata
-	BTFRECON_VM=1 $(GO) test -run '^$$' -bench . -benchtime 3x -timeout 60m ./harness/scenario
+	BTFRECON_VM=1 $(GO) test -run '^$$' -bench BootToVerdict -benchtime 3x -timeout 60m ./harness/scenario
+
+# The whole package end to end, once (minutes): modules compared per second.
+vm-bench-every: vm-deps testdata
+	BTFRECON_VM=1 $(GO) test -run '^$$' -bench EveryModule -benchtime 1x -timeout 90m ./harness/scenario
 
 # Our test module, built out of tree against the build kernel's headers.
 # TM_ARCH=arm64 cross-builds it on an amd64 host: Debian's arm64 headers,
@@ -145,3 +155,12 @@ vm-upstream: vm-deps vm-bin
 	  $(BTFRECON_BIN) vm run --build $$k --run $$k --modules $$m --case $$c --expect case --timeout 3m --json $(VM_FLAGS) \
 	    > $(VM_REPORTS)/upstream-$$(echo $$k-$$c | tr ':+' '__').json; \
 	done; done
+
+# Every module of the package, on both arches and on trixie. Each report
+# lists every module not loaded with its cause; exit 1 on any disagreement.
+VM_EVERY_FLAGS ?=
+vm-every: vm-deps vm-deps-arm64 testdata testdata-arm64 vm-bin
+	$(BTFRECON_BIN) vm run --modules all --build $(VM_BUILD) --run $(VM_RUN) --json $(VM_EVERY_FLAGS) > $(VM_REPORTS)/every-amd64.json
+	$(BTFRECON_BIN) vm run --modules all --arch arm64 --build $(VM_BUILD) --run $(VM_RUN) --json $(VM_EVERY_FLAGS) > $(VM_REPORTS)/every-arm64.json
+	$(BTFRECON_BIN) vm run --modules all --build $(VM_TRIXIE_A) --run $(VM_TRIXIE_B) --json $(VM_EVERY_FLAGS) > $(VM_REPORTS)/every-trixie-amd64.json
+	@echo "vm-every: reports in $(VM_REPORTS)/every-*.json"

@@ -35,6 +35,7 @@ func runVM(e *env, args []string) error {
 // vmFlags are the flags vm run and repro share.
 type vmFlags struct {
 	arch, accel   string
+	cpu           string
 	timeout       time.Duration
 	jsonOut, keep bool
 	console       bool
@@ -47,7 +48,8 @@ func (f *vmFlags) add(fs interface {
 }) {
 	fs.StringVar(&f.arch, "arch", "amd64", "guest architecture: amd64 or arm64")
 	fs.StringVar(&f.accel, "accel", "auto", "QEMU accelerator: auto (KVM if it works, else TCG), kvm or tcg")
-	fs.DurationVar(&f.timeout, "timeout", 20*time.Minute, "bound on the boot; a guest still running then is a hang")
+	fs.StringVar(&f.cpu, "cpu", "", "QEMU -cpu model (default: max under TCG, every feature TCG emulates; host under KVM; "+vm.TCGBaselineCPU+" is QEMU's own x86 default)")
+	fs.DurationVar(&f.timeout, "timeout", 20*time.Minute, "bound on the boot; a guest still running then is a hang (with --boots each boot is bounded by its plan and a watch on its progress instead)")
 	fs.BoolVar(&f.jsonOut, "json", false, "print the report as JSON")
 	fs.BoolVar(&f.console, "console", false, "copy the guest's serial console to stderr")
 	fs.BoolVar(&f.keep, "keep", false, "keep the whole share (module files, the guest's BTF copies) after the run")
@@ -55,6 +57,9 @@ func (f *vmFlags) add(fs interface {
 
 func (f *vmFlags) vmOptions(e *env) []vm.Option {
 	o := []vm.Option{vm.Timeout(f.timeout), vm.WithAccel(vm.Accel(f.accel))}
+	if f.cpu != "" {
+		o = append(o, vm.CPU(f.cpu))
+	}
 	if f.console {
 		o = append(o, vm.Console(e.stderr))
 	}
@@ -67,7 +72,13 @@ func runVMRun(e *env, args []string) error {
 	f.add(fs)
 	build := fs.String("build", "6.12.107", "kernel A: the modules' BTF is made against it (a catalog release)")
 	run := fs.String("run", "6.12.117", "kernel B: booted (a catalog release)")
-	modules := fs.String("modules", "all-loadable", "comma-separated module names, or all-loadable")
+	modules := fs.String("modules", "all-loadable", "comma-separated module names, all-loadable, or all (every module both packages hold, spread over boots: --boots)")
+	boots := fs.Int("boots", 0, "spread the modules over this many boots at the start, a boot that ends early isolating its stuck module "+
+		"and booting the rest again (0: one boot, a crash ends the run; --modules all: as many as --parallel)")
+	parallel := fs.Int("parallel", runtime.NumCPU(), "boots at a time (each TCG guest runs on one host CPU)")
+	extraBoots := fs.Int("extra-boots", 24, "with --boots: at most this many more boots to isolate, bisect or retry")
+	memory := fs.Int("memory", 0, "guest memory in MiB (default 1024; 2048 with --modules all)")
+	stepTimeout := fs.Duration("step-timeout", 0, "bound on one module load in the guest (default 120s; 60s with --modules all)")
 	limit := fs.Int("limit", 0, "at most this many selected modules (dependencies come on top); 0: all")
 	extra := fs.Bool("negative", true, "add the before/after and negative rows")
 	hostile := fs.Bool("hostile", false, "add the hostile rows (they may crash the guest: give them their own boot)")
@@ -91,9 +102,28 @@ func runVMRun(e *env, args []string) error {
 		*one = "hostile:typedef-cycle"
 	}
 	o := scenario.Options{Arch: f.arch, Build: *build, Run: *run, Limit: *limit, Work: *work, Keep: f.keep,
-		Progress: e.stderr, VM: f.vmOptions(e)}
-	if *modules != "all-loadable" {
+		Progress: e.stderr, VM: f.vmOptions(e), Boots: *boots, Parallel: *parallel, ExtraBoots: *extraBoots, StepTimeout: *stepTimeout}
+	switch *modules {
+	case "all-loadable":
+	case "all":
+		o.All = true
+		if o.Boots == 0 {
+			o.Boots = max(*parallel, 1)
+		}
+		if *memory == 0 {
+			*memory = 2048
+		}
+		if o.StepTimeout == 0 {
+			o.StepTimeout = time.Minute
+		}
+	default:
 		o.Modules = strings.Split(*modules, ",")
+	}
+	if *boots < 0 || *parallel < 1 || *extraBoots < 0 || *memory < 0 || *stepTimeout < 0 {
+		return usageError{"--boots, --extra-boots, --memory and --step-timeout must not be negative, --parallel at least 1"}
+	}
+	if *memory > 0 {
+		o.VM = append(o.VM, vm.Memory(*memory))
 	}
 	switch {
 	case *one != "":

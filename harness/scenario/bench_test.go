@@ -63,3 +63,46 @@ func BenchmarkBootToVerdict(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEveryModule: the whole package end to end, as `vm run --modules
+// all` runs it (6.12.107 -> 6.12.117 amd64: preparing every module, the
+// schedule of boots two at a time, judging). Metrics: modules-compared/s
+// (modules whose sysfs BTF was compared with the model, per second of wall
+// time), wall-s/op, boots/op, guest-load-ms/module (finit_module) and
+// guest-overhead-ms/module (the guest's own work a step). Needs
+// BTFRECON_VM=1 and a run of minutes (make vm-bench-every).
+func BenchmarkEveryModule(b *testing.B) {
+	if os.Getenv("BTFRECON_VM") != "1" {
+		b.Skip("boots VMs for minutes: run with BTFRECON_VM=1 (make vm-bench-every)")
+	}
+	arch := os.Getenv("BTFRECON_BENCH_ARCH")
+	if arch == "" {
+		arch = "amd64"
+	}
+	realdata.Kernel(b, "6.12.107", arch)
+	realdata.Kernel(b, "6.12.117", arch)
+	var sum Summary
+	var wall float64
+	for b.Loop() {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Minute)
+		rep, err := Run(ctx, Options{Arch: arch, Build: "6.12.107", Run: "6.12.117", All: true, Boots: 2, Parallel: 2,
+			ExtraBoots: 24, StepTimeout: time.Minute, Work: b.TempDir(), VM: []vm.Option{vm.Memory(2048), vm.Timeout(30 * time.Minute)}})
+		cancel()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rep.Summary.Disagreements > 0 {
+			b.Fatalf("%d disagreements", rep.Summary.Disagreements)
+		}
+		sum = rep.Summary
+		wall += float64(sum.WallSeconds)
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(sum.Identical+sum.Differences)/(wall/n), "modules-compared/s")
+	b.ReportMetric(wall/n, "wall-s/op")
+	b.ReportMetric(float64(sum.Boots), "boots/op")
+	b.ReportMetric(sum.GuestLoadMs, "guest-load-ms/module")
+	b.ReportMetric(sum.GuestOverheadMs, "guest-overhead-ms/module")
+	b.Logf("%s: %d modules, %d loaded, %d identical, %d not loaded, %d boots", arch, sum.Modules, sum.Loaded, sum.Identical,
+		sum.Modules-sum.Loaded, sum.Boots)
+}

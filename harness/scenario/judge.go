@@ -45,9 +45,11 @@ func judge(row Row, oc gotest.Outcome, boot *vm.Boot, share sysfs, target *btf.S
 	row.Kernel = kernelOutcome(oc, boot.Verdict == vm.Panic)
 	d := oc.Done
 	if d != nil {
-		row.Kmsg, row.Millis, row.Cilium, row.SysfsBytes, row.LoadErr = btfLines(d.Kmsg), d.Millis, d.Cilium, d.SysfsBytes, d.LoadErr
-		if row.Role != RoleModule && row.Role != RoleDep {
-			row.Kmsg = notTaint(d.Kmsg) // the case rows keep every line
+		row.Kmsg, row.Millis, row.SysfsBytes, row.LoadErr, row.Errno = btfLines(d.Kmsg), d.Millis, d.SysfsBytes, d.LoadErr, d.Errno
+		if row.Role != RoleModule && row.Role != RoleDep || !d.Loaded {
+			// The case rows and failed loads keep every line: a failure's
+			// cause is in them.
+			row.Kmsg = notTaint(d.Kmsg)
 		}
 	}
 	p := row.pred
@@ -85,7 +87,10 @@ func judge(row Row, oc gotest.Outcome, boot *vm.Boot, share sysfs, target *btf.S
 			row.Verdict = "DISAGREE: kernel dropped the BTF, the model relocates it"
 		}
 	case KernelBTF:
-		row = compareBTF(row, share, d.SysfsFile, target)
+		row = compareBTF(row, share, d, target)
+		if row.Agree && len(row.kfuncs) > 0 {
+			row = judgeKfuncs(row, d.Kfuncs)
+		}
 	}
 	if k := row.kase; k != nil {
 		switch {
@@ -101,11 +106,25 @@ func judge(row Row, oc gotest.Outcome, boot *vm.Boot, share sysfs, target *btf.S
 }
 
 // compareBTF judges a row whose module kept its BTF: sysfs against the
-// model's relocation, byte for byte.
-func compareBTF(row Row, share sysfs, file string, target *btf.Spec) Row {
+// model's relocation, byte for byte. When the guest's digest of the sysfs
+// bytes is the digest of the model's bytes, the guest did not copy them:
+// they are the model's (SHA-256), and row.served holds those.
+func compareBTF(row Row, share sysfs, d *gotest.Record, target *btf.Spec) Row {
 	p := row.pred
 	if p.Outcome != load.KeepsBTF {
 		row.Verdict = "DISAGREE: kernel kept BTF the model refuses"
+		return row
+	}
+	if d.SysfsFile == "" && d.SysfsSHA256 != "" && d.SysfsSHA256 == row.modelSHA {
+		row.served = p.Model.Marshal()
+		row.ModelBytes, row.Identical, row.Agree = len(row.served), true, true
+		row.SysfsSHA256 = d.SysfsSHA256
+		row.Verdict = "identical"
+		return row
+	}
+	file := d.SysfsFile
+	if file == "" {
+		row.Verdict = fmt.Sprintf("sysfs copy missing: the guest's digest %.12s is not the model's %.12s and no copy came back", d.SysfsSHA256, row.modelSHA)
 		return row
 	}
 	raw, err := share.ReadFile(file)
@@ -115,6 +134,7 @@ func compareBTF(row Row, share sysfs, file string, target *btf.Spec) Row {
 	}
 	r := diff.Compare(raw, p.Model, target, p.IDMap, p.ND)
 	row.ModelBytes, row.Identical, row.Agree = r.ModelBytes, r.Identical, r.Identical
+	row.served = raw
 	if r.Identical {
 		row.Verdict = "identical"
 		return row

@@ -2,9 +2,12 @@ package scenario
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -177,5 +180,81 @@ func TestWriteText(t *testing.T) {
 	r.WriteText(&b)
 	if !strings.HasSuffix(b.String(), "verdict: every row agrees with the model\n") || r.Disagree() {
 		t.Errorf("agreeing report ends:\n%s", b.String())
+	}
+}
+
+// TestCountScheduled: in a schedule of boots, a module not run (its
+// dependency crashed), one that crashed the guest outside BTF code and
+// one that hung are counted as such, not as disagreements; a crash in BTF
+// code disagrees.
+func TestCountScheduled(t *testing.T) {
+	s := Summary{scheduled: true}
+	for _, r := range []Row{
+		{Role: RoleModule, Kernel: KernelNotRun},
+		{Role: RoleModule, Kernel: KernelCrashed, CrashSite: "snd_probe"},
+		{Role: RoleModule, Kernel: KernelCrashed, CrashSite: "btf_relocate_map_distilled_base", btfCrash: true},
+		{Role: RoleModule, Kernel: KernelHung},
+		{Role: RoleModule, Kernel: KernelBTF, Predicted: load.KeepsBTF, Identical: true, Agree: true, Code: "B"},
+	} {
+		s.count(r, "A")
+	}
+	if s.Modules != 5 || s.NotRun != 1 || s.Crashed != 1 || s.Hung != 1 || s.Disagreements != 1 || s.Identical != 1 {
+		t.Fatalf("count: %+v", s)
+	}
+}
+
+// TestJudgeDigest: BTF the guest did not copy back because its SHA-256 was
+// the model's is identical; a digest that is not the model's without a
+// copy is reported as missing, not as identical.
+func TestJudgeDigest(t *testing.T) {
+	target, model := fixture(t)
+	raw := model.Marshal()
+	sum := sha256.Sum256(raw)
+	digest := hex.EncodeToString(sum[:])
+	keeps := load.Prediction{Outcome: load.KeepsBTF, Model: model}
+	boot := &vm.Boot{Result: &vm.Result{Verdict: vm.Clean}}
+	rec := gotest.Record{Loaded: true, HasBTF: true, SysfsBytes: len(raw), SysfsSHA256: digest}
+	row := judge(Row{Module: "m", Role: RoleModule, pred: keeps, modelSHA: digest}, gotest.Outcome{Started: true, Done: &rec}, boot, share{}, target)
+	if !row.Identical || !row.Agree || row.Verdict != "identical" || row.ModelBytes != len(raw) || !bytes.Equal(row.served, raw) {
+		t.Fatalf("digest match: %+v", row)
+	}
+	rec.SysfsSHA256 = strings.Repeat("0", 64)
+	row = judge(Row{Module: "m", Role: RoleModule, pred: keeps, modelSHA: digest}, gotest.Outcome{Started: true, Done: &rec}, boot, share{}, target)
+	if row.Identical || row.Agree || !strings.HasPrefix(row.Verdict, "sysfs copy missing: the guest's digest 000000000000 is not the model's") {
+		t.Fatalf("digest mismatch without a copy: %+v", row)
+	}
+}
+
+// TestJudgeKfuncs: a kfunc is registered by its relocated id when the
+// verifier, asked at that id, gets past the set lookup under some hook
+// and names that function where it refuses; every answer counts.
+func TestJudgeKfuncs(t *testing.T) {
+	want := []kfuncWant{{"bpf_skb_ct_lookup", 113384}, {"bpf_xdp_ct_alloc", 113390}}
+	ans := func(name, hook string, id uint32, log string) gotest.KfuncAnswer {
+		return gotest.KfuncAnswer{Name: name, Hook: hook, ID: id, Errno: 13, Log: log}
+	}
+	good := []gotest.KfuncAnswer{
+		ans("bpf_skb_ct_lookup", "xdp", 113384, "Possibly NULL pointer passed to trusted arg0"),
+		ans("bpf_skb_ct_lookup", "socket_filter", 113384, "calling kernel function bpf_skb_ct_lookup is not allowed"),
+		ans("bpf_xdp_ct_alloc", "tc", 113390, "arg#0 expected pointer to ctx, but got scalar"),
+		ans("bpf_xdp_ct_alloc", "syscall", 113390, "calling kernel function bpf_xdp_ct_alloc is not allowed"),
+	}
+	row := judgeKfuncs(Row{Agree: true, Verdict: "identical", kfuncs: want}, good)
+	if !row.Agree || row.Verdict != "identical; 2 kfuncs found by relocated id (tc, xdp)" || len(row.Kfuncs) != 2 ||
+		!slices.Equal(row.Kfuncs[0].Allowed, []string{"xdp"}) || !slices.Equal(row.Kfuncs[0].NotAllowed, []string{"socket_filter"}) {
+		t.Fatalf("registered: %+v", row)
+	}
+	for name, answers := range map[string][]gotest.KfuncAnswer{
+		"refused everywhere": {
+			good[0], ans("bpf_xdp_ct_alloc", "tc", 113390, "calling kernel function bpf_xdp_ct_alloc is not allowed")},
+		"another function at the id": {
+			good[0], good[2], ans("bpf_xdp_ct_alloc", "syscall", 113390, "calling kernel function bpf_ct_release is not allowed")},
+		"not a function": {
+			good[0], good[2], ans("bpf_xdp_ct_alloc", "xdp", 113390, "kernel btf_id 113390 is not a function")},
+	} {
+		row := judgeKfuncs(Row{Agree: true, kfuncs: want}, answers)
+		if row.Agree || row.Verdict != "DISAGREE: 1 of 2 kfuncs not found by their relocated ids in a registered set" {
+			t.Errorf("%s: %+v", name, row)
+		}
 	}
 }

@@ -2,13 +2,19 @@ package scenario
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/btfrecon/btfrecon/gotest"
 	"github.com/btfrecon/btfrecon/harness/btf"
@@ -58,9 +64,14 @@ type preparer struct {
 	work   string
 	target load.Kernel // B as the load model sees it
 	logf   func(string, ...any)
-	// distilled pairs and original .BTF by module, for the case rows.
-	pairs map[string]pair
-	deps  map[string][]string
+	// distilled pairs and original .BTF by module, for the case rows
+	// (kept only when keepPairs: they are most of a module's memory).
+	keepPairs bool
+	mu        sync.Mutex
+	pairs     map[string]pair
+	deps      map[string][]string
+	// probes are the program types a kfunc is probed with (kfuncHooks).
+	probes []gotest.KfuncProbe
 }
 
 type pair struct {
@@ -68,10 +79,10 @@ type pair struct {
 	orig []byte
 }
 
-func newPreparer(A, B *kernelSide, work string, allow bool, logf func(string, ...any)) *preparer {
-	return &preparer{A: A, B: B, work: work, logf: logf,
+func newPreparer(A, B *kernelSide, work string, allow, keepPairs bool, logf func(string, ...any)) *preparer {
+	return &preparer{A: A, B: B, work: work, logf: logf, keepPairs: keepPairs,
 		target: load.Kernel{Vmlinux: B.vmlinux, Order: binary.LittleEndian, AllowMismatch: allow}, // amd64 and arm64
-		pairs:  map[string]pair{}, deps: map[string][]string{}}
+		pairs:  map[string]pair{}, deps: map[string][]string{}, probes: kfuncHooks(B.vmlinux)}
 }
 
 func isNineP(n string) bool {
@@ -93,98 +104,76 @@ func exports(m *kmod.Module) bool {
 	return false
 }
 
-// debian prepares the wanted modules and their dependencies, in load order.
+// prepMod is one Debian module as the preparer left it: its step (the
+// file written, the prediction), its dependencies, or why it cannot be
+// loaded.
+type prepMod struct {
+	name string
+	deps []string
+	st   step
+	err  error
+}
+
+// debian prepares the wanted modules and their dependencies, in load
+// order: every module of a wave in parallel (opening both builds,
+// distilling, writing the file, predicting), then the dependencies the
+// wave named that are not prepared yet, until none is left. A module that
+// cannot be prepared, or needs one that cannot, is skipped with why.
 func (p *preparer) debian(want []string) ([]step, []string, error) {
-	var skipped []string
-	type loaded struct {
-		a, b *kmod.Module
-	}
-	mods := map[string]loaded{}
-	failed := map[string]error{}
-	var open func(n string) error
-	open = func(n string) (err error) {
-		if err, ok := failed[n]; ok {
-			return err
+	mods := map[string]*prepMod{}
+	todo := slices.Clone(want)
+	for len(todo) > 0 {
+		wave := make([]*prepMod, len(todo))
+		p.parallel(len(todo), func(i int) { wave[i] = p.one(todo[i]) })
+		todo = nil
+		for _, m := range wave {
+			mods[m.name] = m
 		}
-		if _, ok := mods[n]; ok {
-			return nil
-		}
-		defer func() {
-			if err != nil {
-				failed[n] = err
-				delete(mods, n)
-			}
-		}()
-		pa, okA := p.A.paths[n]
-		pb, okB := p.B.paths[n]
-		if !okA || !okB {
-			return fmt.Errorf("module %s: not in both packages", n)
-		}
-		if isNineP(n) {
-			return fmt.Errorf("module %s: loaded by the initramfs for the 9p share", n)
-		}
-		ma, err := kmod.Open(pa)
-		if err != nil {
-			return err
-		}
-		mb, err := kmod.Open(pb)
-		if err != nil {
-			return err
-		}
-		mods[n] = loaded{ma, mb}
-		mi, _ := ma.Section(".modinfo")
-		info := kmod.ParseModInfo(mi)
-		p.deps[n] = info.Depends
-		for _, sd := range info.SoftPre {
-			has := func(x string) bool { _, a := p.A.paths[x]; _, b := p.B.paths[x]; return a && b && !isNineP(x) }
-			if m, ok := kmod.ResolveSoft(sd, has); ok && m != n {
-				p.deps[n] = append(p.deps[n], m)
+		for _, m := range wave {
+			for _, d := range m.deps {
+				if _, ok := mods[d]; !ok && !slices.Contains(todo, d) {
+					todo = append(todo, d)
+				}
 			}
 		}
-		for _, d := range p.deps[n] {
-			if err := open(d); err != nil {
-				return fmt.Errorf("%s (needed by %s): %w", d, n, err)
-			}
-		}
-		return nil
 	}
-	var ok []string
-	for _, n := range want {
-		if err := open(n); err != nil {
-			skipped = append(skipped, fmt.Sprintf("%s: %v", n, err))
-			continue
-		}
-		ok = append(ok, n)
-	}
-	// A module is left out when it or a dependency has .BTF_ids.
 	bad := map[string]string{}
-	var isBad func(n string) string
-	isBad = func(n string) string {
+	var isBad func(n string, seen map[string]bool) string
+	isBad = func(n string, seen map[string]bool) string {
 		if why, ok := bad[n]; ok {
 			return why
 		}
-		bad[n] = ""
-		if _, has := mods[n].a.Section(".BTF_ids"); has {
-			bad[n] = "has .BTF_ids (kfunc/BTF id sets resolved against its own build's numbering)"
-		} else if _, has := mods[n].a.BTF(); !has {
-			bad[n] = "no .BTF"
+		if seen[n] {
+			return "" // a cycle: LoadOrder says so
 		}
-		for _, d := range p.deps[n] {
-			if w := isBad(d); w != "" && bad[n] == "" {
-				bad[n] = "dependency " + d + ": " + w
+		seen[n] = true
+		m := mods[n]
+		why := ""
+		if m.err != nil {
+			why = m.err.Error()
+		}
+		for _, d := range m.deps {
+			if w := isBad(d, seen); w != "" && why == "" {
+				why = "dependency " + d + ": " + w
 			}
 		}
-		return bad[n]
+		bad[n] = why
+		return why
 	}
-	var keep []string
-	for _, n := range ok {
-		if why := isBad(n); why != "" {
+	var skipped, keep []string
+	for _, n := range want {
+		if why := isBad(n, map[string]bool{}); why != "" {
 			skipped = append(skipped, n+": "+why)
 			continue
 		}
 		keep = append(keep, n)
 	}
-	order, err := kmod.LoadOrder(keep, p.deps)
+	deps := make(map[string][]string, len(mods))
+	for n, m := range mods {
+		deps[n] = m.deps
+		p.deps[n] = m.deps
+	}
+	order, err := kmod.LoadOrder(keep, deps)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -194,23 +183,82 @@ func (p *preparer) debian(want []string) ([]step, []string, error) {
 	}
 	var steps []step
 	for _, n := range order {
-		m := mods[n]
-		role := RoleModule
+		st := mods[n].st
 		if !wanted[n] {
-			role = RoleDep
+			st.row.Role, st.Dep = RoleDep, true
 		}
-		s, err := p.distilled(n, m.a, m.b, role)
-		if err != nil {
-			return nil, nil, err
-		}
-		steps = append(steps, s)
+		steps = append(steps, st)
 	}
 	sort.Strings(skipped)
 	return steps, skipped, nil
 }
 
+// parallel runs f(0..n-1) on as many goroutines as the host has CPUs.
+func (p *preparer) parallel(n int, f func(i int)) {
+	workers := min(max(runtime.NumCPU(), 1), n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// one prepares one Debian module (see debian).
+func (p *preparer) one(n string) *prepMod {
+	m := &prepMod{name: n}
+	pa, okA := p.A.paths[n]
+	pb, okB := p.B.paths[n]
+	switch {
+	case !okA || !okB:
+		m.err = fmt.Errorf("not in both packages")
+		return m
+	case isNineP(n):
+		m.err = fmt.Errorf("loaded by the initramfs for the 9p share")
+		return m
+	}
+	ma, err := kmod.Open(pa)
+	if err != nil {
+		m.err = err
+		return m
+	}
+	mb, err := kmod.Open(pb)
+	if err != nil {
+		m.err = err
+		return m
+	}
+	mi, _ := ma.Section(".modinfo")
+	info := kmod.ParseModInfo(mi)
+	// The 9p modules are loaded before the plan runs: a dependency on one
+	// is met without a step.
+	m.deps = slices.DeleteFunc(slices.Clone(info.Depends), isNineP)
+	for _, sd := range info.SoftPre {
+		has := func(x string) bool { _, a := p.A.paths[x]; _, b := p.B.paths[x]; return a && b && !isNineP(x) }
+		if d, ok := kmod.ResolveSoft(sd, has); ok && d != n && !slices.Contains(m.deps, d) {
+			m.deps = append(m.deps, d)
+		}
+	}
+	if _, has := ma.BTF(); !has {
+		m.err = fmt.Errorf("no .BTF")
+		return m
+	}
+	m.st, m.err = p.distilled(n, ma, mb, RoleModule)
+	return m
+}
+
 // distilled prepares one Debian module: A's .BTF distilled against A's
-// vmlinux, injected into the build chosen by the ABI check.
+// vmlinux (and A's .BTF_ids re-resolved against the distilled numbering),
+// injected into the build chosen by the ABI check.
 func (p *preparer) distilled(n string, ma, mb *kmod.Module, role string) (step, error) {
 	raw, _ := ma.BTF()
 	split, err := btf.ParseSplit(raw, p.A.vmlinux)
@@ -221,7 +269,11 @@ func (p *preparer) distilled(n string, ma, mb *kmod.Module, role string) (step, 
 	if err != nil {
 		return step{}, fmt.Errorf("module %s: distill: %w", n, err)
 	}
-	p.pairs[n] = pair{d, s, raw}
+	if p.keepPairs {
+		p.mu.Lock()
+		p.pairs[n] = pair{d, s, raw}
+		p.mu.Unlock()
+	}
 	code, flags, host := p.A.k.Release, gotest.ForceFlags, ma
 	va, _ := ma.Section("__versions")
 	vb, _ := mb.Section("__versions")
@@ -232,12 +284,29 @@ func (p *preparer) distilled(n string, ma, mb *kmod.Module, role string) (step, 
 	if same, _ := kmod.SameABI(ca, cb); errA != nil || errB != nil || !same || exports(ma) {
 		code, flags, host = p.B.k.Release, 0, mb
 	}
-	return p.write(n, n, role, code, flags, host, s.Marshal(), d.Marshal(), "")
+	ids, err := p.btfIDs(n, ma, host, split, d, s)
+	if err != nil {
+		return step{}, err
+	}
+	st, err := p.writeIDs(n, n, role, code, flags, host, s.Marshal(), d.Marshal(), ids.sec, "")
+	if err != nil || ids.sec == nil {
+		return st, err
+	}
+	st.row.BTFIDs = ids.note
+	if err := p.kfuncProbes(&st, ids); err != nil {
+		return step{}, fmt.Errorf("module %s: %w", n, err)
+	}
+	return st, nil
 }
 
 // write puts one module file into the share and predicts its load.
 func (p *preparer) write(stepName, module, role, code string, flags int, host *kmod.Module, split, base []byte, edit string) (step, error) {
-	img, err := host.WithSections(split, base)
+	return p.writeIDs(stepName, module, role, code, flags, host, split, base, nil, edit)
+}
+
+// writeIDs is write that also replaces .BTF_ids (nil leaves it).
+func (p *preparer) writeIDs(stepName, module, role, code string, flags int, host *kmod.Module, split, base, ids []byte, edit string) (step, error) {
+	img, err := host.WithBTFSections(split, base, ids)
 	if err != nil {
 		return step{}, fmt.Errorf("module %s: %w", module, err)
 	}
@@ -250,11 +319,17 @@ func (p *preparer) write(stepName, module, role, code string, flags int, host *k
 	if name == "" {
 		name = module
 	}
-	return step{
+	st := step{
 		Step: gotest.Step{Name: stepName, File: file, Module: name, Flags: flags, Dep: role == RoleDep},
 		row: Row{Module: name, Step: stepName, Role: role, Code: code, Flags: flags, Edit: edit,
-			Predicted: pred.Outcome, ModelWhy: pred.Why(), pred: pred},
-	}, nil
+			Predicted: pred.Outcome, ModelWhy: pred.Why(), pred: pred, size: int64(len(img))},
+	}
+	if pred.Outcome == load.KeepsBTF {
+		sum := sha256.Sum256(pred.Model.Marshal())
+		st.row.modelSHA = hex.EncodeToString(sum[:])
+		st.SHA256 = st.row.modelSHA
+	}
+	return st, nil
 }
 
 // extra prepares a module given by path.

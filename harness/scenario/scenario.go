@@ -12,8 +12,11 @@
 // the same module, with A's distilled BTF injected. The kernel relocates
 // the .BTF/.BTF.base sections the same way whichever code surrounds them,
 // so both give the same BTF verdict; only the load itself differs.
-// Modules with a .BTF_ids section (kfunc/BTF id sets resolved against the
-// build's own numbering) are left out: their ids would be stale either way.
+// A module with a .BTF_ids section (kfunc and BTF id sets, resolved by the
+// build against its own numbering) gets the section re-resolved against
+// the distilled numbering, as an external module's build would have it,
+// and its kfuncs are probed in the guest at the ids the model predicts
+// (kfuncs.go).
 package scenario
 
 import (
@@ -22,6 +25,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/btfrecon/btfrecon/gotest"
@@ -56,6 +61,19 @@ type Options struct {
 	Keep     bool
 	Progress io.Writer
 	VM       []vm.Option
+	// All selects every module both packages hold (SelectAll) when
+	// Modules is nil, instead of SelectLoadable's.
+	All bool
+	// Boots > 0 runs the scenario as a schedule of boots (boots.go): the
+	// modules spread over Boots boots at the start, Parallel of them at a
+	// time (0: 1), a boot that ends early read step by step, its stuck
+	// module isolated in a boot of its own, what never ran booted again;
+	// ExtraBoots bounds the isolation, bisection and retry boots. With
+	// Boots 0 everything loads in one boot and a crash ends the run (the
+	// hostile and case boots, judged by Expect).
+	Boots, Parallel, ExtraBoots int
+	// StepTimeout bounds one module load as the guest sees it (0: 120 s).
+	StepTimeout time.Duration
 }
 
 // ExtraModule is a module file given by path.
@@ -77,7 +95,13 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.Progress == nil {
 		o.Progress = io.Discard
 	}
-	logf := func(format string, args ...any) { fmt.Fprintf(o.Progress, format+"\n", args...) }
+	t0 := time.Now()
+	var logMu sync.Mutex
+	logf := func(format string, args ...any) {
+		logMu.Lock()
+		defer logMu.Unlock()
+		fmt.Fprintf(o.Progress, format+"\n", args...)
+	}
 	logf("scenario: %s: modules built for %s, loaded on %s", o.Arch, o.Build, o.Run)
 	A, err := openSide(ctx, o.Build, o.Arch, o.Progress)
 	if err != nil {
@@ -99,7 +123,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep := &Report{Share: work, Header: report.NewHeader("vm", o.Arch, o.Build, o.Run, allow)}
 	rep.Summary = Summary{Arch: o.Arch, Build: o.Build, Run: o.Run, AllowMismatch: allow}
 
-	prep := newPreparer(A, B, work, allow, logf)
+	prep := newPreparer(A, B, work, allow, len(o.Cases) > 0, logf)
 	want := o.Modules
 	if want != nil {
 		inBoth := func(n string) bool { _, a := A.paths[n]; _, b := B.paths[n]; return a && b }
@@ -116,11 +140,16 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		for _, p := range B.paths {
 			paths = append(paths, p)
 		}
-		want = SelectLoadable(paths)
+		if o.All {
+			want = SelectAll(paths)
+		} else {
+			want = SelectLoadable(paths)
+		}
 	}
 	if o.Limit > 0 && len(want) > o.Limit {
 		want = want[:o.Limit]
 	}
+	start := time.Now()
 	steps, skipped, err := prep.debian(want)
 	if err != nil {
 		return nil, err
@@ -138,49 +167,36 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		steps = append(steps, s)
 	}
 	steps = append(front, steps...)
-	logf("scenario: %d steps prepared in %s", len(steps), work)
+	logf("scenario: %d steps prepared in %s (%.1f s)", len(steps), work, time.Since(start).Seconds())
+	rep.Summary.HostPrepareSeconds = report.Seconds(time.Since(start).Seconds())
 
-	plan := &gotest.Plan{StepTimeoutSeconds: 120}
-	for _, s := range steps {
-		plan.Steps = append(plan.Steps, s.Step)
-	}
 	src := o.Src
 	if src == "" {
 		if src, err = vm.SourceRoot(); err != nil {
 			return nil, err
 		}
 	}
-	boot, err := vm.RunPlan(ctx, B.k, src, work, plan, o.Progress, o.VM...)
+	cvm, err := ciliumBase(B)
 	if err != nil {
 		return nil, err
 	}
-	rep.Console = boot.Console
-	s := &rep.Summary
-	s.Accel, s.AccelNote, s.BootVerdict, s.BootDetail = string(boot.Accel), boot.AccelNote, string(boot.Verdict), boot.Detail
-	s.BootSeconds, s.PrepareSeconds, s.CrashSite = report.Seconds(boot.Seconds), report.Seconds(boot.PrepareSeconds), boot.CrashSite
-	if boot.Start != nil {
-		s.Uname = boot.Start.Uname
+	r := &runner{o: o, B: B, src: src, work: work, rep: rep, cilium: cvm, logf: logf}
+	if o.Boots > 0 {
+		err = r.many(ctx, steps, prep.deps)
+	} else {
+		err = r.one(ctx, steps)
 	}
-	if boot.End != nil {
-		s.Taint = boot.End.Taint
+	if err != nil {
+		return nil, err
 	}
-	s.BootPhases = boot.Phases()
-	s.Splat = vm.Splat(boot.Console)
-	s.ConsoleLog = filepath.Join(work, vm.ConsoleFile)
-	for i, oc := range boot.Outcomes {
-		row := judge(steps[i].row, oc, boot, boot, B.vmlinux)
-		rep.Rows = append(rep.Rows, row)
-		s.count(row, o.Build)
+	for _, sk := range skipped {
+		name, why, _ := strings.Cut(sk, ": ")
+		rep.Rows = append(rep.Rows, Row{Module: name, Step: name, Role: RoleModule, Kernel: KernelNotRun,
+			Verdict: "not loaded: " + why, Note: "skipped: " + why})
 	}
-	if boot.Verdict == vm.Clean && boot.End == nil {
-		s.BootVerdict = "incomplete"
-		s.BootDetail = "the guest powered off without finishing the plan (see the console)"
-	}
-	if !o.Keep {
-		for _, big := range []string{gotest.ModDir, gotest.OutDir, vm.GuestTestFile} {
-			os.RemoveAll(filepath.Join(work, big))
-		}
-	}
+	rep.NotLoaded = groupCauses(rep.Rows, prep.deps)
+	rep.Summary.WallSeconds = report.Seconds(time.Since(t0).Seconds())
+	rep.Summary.Skipped = len(skipped)
 	return rep, nil
 }
 

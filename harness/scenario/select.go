@@ -1,10 +1,12 @@
 package scenario
 
 import (
-	"github.com/btfrecon/btfrecon/harness/kmod"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+
+	"github.com/btfrecon/btfrecon/harness/kmod"
 )
 
 // Loadable is the default module selection ("all-loadable"): directories
@@ -82,4 +84,15 @@ func hasAnyPrefix(s string, ps []string) bool {
 		}
 	}
 	return false
+}
+
+// SelectAll picks every module of paths (module files of a kernel
+// package), as module names, sorted: the whole package, "--modules all".
+func SelectAll(paths []string) []string {
+	out := make([]string, 0, len(paths))
+	for _, p := range paths {
+		out = append(out, kmod.ModName(filepath.Base(p)))
+	}
+	sort.Strings(out)
+	return slices.Compact(out)
 }

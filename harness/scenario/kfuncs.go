@@ -1,0 +1,209 @@
+package scenario
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/btfrecon/btfrecon/gotest"
+	"github.com/btfrecon/btfrecon/harness/btf"
+	"github.com/btfrecon/btfrecon/harness/kmod"
+	"github.com/btfrecon/btfrecon/harness/load"
+)
+
+// A Debian module with a .BTF_ids section had its ids filled by the
+// in-tree build against its own vmlinux and split numbering. Given a
+// .BTF.base, the section must hold ids in the distilled numbering, as
+// resolve_btfids fills it for an external module (load.RemapBTFIDs); the
+// kernel then registers each kfunc set with every id mapped through the
+// relocation (btf_relocate_id). The scenario writes the remapped section,
+// predicts each kfunc's id in /sys/kernel/btf/<module> (the relocation's
+// id map applied to the remapped entry), and asks the verifier, once the
+// module is loaded, whether a program calling that id finds it in a
+// registered set (gotest.KfuncProbe).
+
+// idsPrep is a module's re-resolved .BTF_ids.
+type idsPrep struct {
+	sec    []byte // the remapped section (nil: the module has none)
+	kfuncs []load.Kfunc
+	note   string
+}
+
+// btfIDs re-resolves A's .BTF_ids against A's distillation (d, s2 of
+// split) for host, the build whose code is loaded: A's own, or B's when
+// its section has A's layout (the same symbols at the same offsets, so
+// that B's code finds A's words where it looks).
+func (p *preparer) btfIDs(n string, ma, host *kmod.Module, split, d, s2 *btf.Spec) (idsPrep, error) {
+	sec, ksyms, ok, err := ma.BTFIDs()
+	if err != nil || !ok {
+		return idsPrep{}, err
+	}
+	if host != ma {
+		_, hsyms, _, err := host.BTFIDs()
+		if err != nil {
+			return idsPrep{}, err
+		}
+		if why := sameIDLayout(ksyms, hsyms); why != "" {
+			return idsPrep{}, fmt.Errorf("module %s: %s's .BTF_ids is not laid out as %s's (%s): A's ids cannot go into B's code", n, p.B.k.Release, p.A.k.Release, why)
+		}
+	}
+	syms := make([]load.IDSym, len(ksyms))
+	for i, s := range ksyms {
+		syms[i] = load.IDSym{Name: s.Name, Off: s.Off, Size: s.Size}
+	}
+	out, done, unresolved, err := load.RemapBTFIDs(sec, ma.ByteOrder, syms, p.A.vmlinux, split, d, s2)
+	if err != nil {
+		return idsPrep{}, fmt.Errorf("module %s: .BTF_ids: %w", n, err)
+	}
+	kf, err := load.Kfuncs(out, ma.ByteOrder, syms)
+	if err != nil {
+		return idsPrep{}, fmt.Errorf("module %s: .BTF_ids: %w", n, err)
+	}
+	note := fmt.Sprintf("%d .BTF_ids slots re-resolved against the distilled numbering, %d kfuncs", len(done), len(kf))
+	if len(unresolved) > 0 {
+		note += fmt.Sprintf("; not in the distilled numbering (left 0, as resolve_btfids would): %s", strings.Join(unresolved, ", "))
+	}
+	return idsPrep{sec: out, kfuncs: kf, note: note}, nil
+}
+
+var symCounter = regexp.MustCompile(`__[0-9]+$`)
+
+// sameIDLayout is "" when two builds' .BTF_ids symbols are the same but
+// for the counters BTF_ID appends (__COUNTER__, __LINE__), else what
+// differs.
+func sameIDLayout(a, b []kmod.BTFIDSym) string {
+	if len(a) != len(b) {
+		return fmt.Sprintf("%d symbols against %d", len(a), len(b))
+	}
+	for i := range a {
+		an, bn := symCounter.ReplaceAllString(a[i].Name, ""), symCounter.ReplaceAllString(b[i].Name, "")
+		if an != bn || a[i].Off != b[i].Off || a[i].Size != b[i].Size {
+			return fmt.Sprintf("%s at %d against %s at %d", a[i].Name, a[i].Off, b[i].Name, b[i].Off)
+		}
+	}
+	return ""
+}
+
+// kfuncHooks are the programs every kfunc is probed with: the hooks
+// Debian's modules register kfunc sets for (XDP, TC, STRUCT_OPS for TCP
+// congestion control), SYSCALL, and SOCKET_FILTER, a hook none of them
+// registers for: the same program refused there shows that "allowed"
+// elsewhere is the set lookup speaking. The STRUCT_OPS probe attaches to
+// tcp_congestion_ops' first member as target numbers it (left out when
+// target has no such struct).
+func kfuncHooks(target *btf.Spec) []gotest.KfuncProbe {
+	hooks := []gotest.KfuncProbe{
+		{Hook: "xdp", Prog: gotest.ProgXDP},
+		{Hook: "tc", Prog: gotest.ProgSchedCls},
+		{Hook: "syscall", Prog: gotest.ProgSyscall, Sleepable: true},
+	}
+	if id, ok := structID(target, "tcp_congestion_ops"); ok {
+		hooks = append(hooks, gotest.KfuncProbe{Hook: "struct_ops", Prog: gotest.ProgStructOps, AttachBTFID: uint32(id)})
+	}
+	return append(hooks, gotest.KfuncProbe{Hook: "socket_filter", Prog: gotest.ProgSocketFilter})
+}
+
+// structID is the id of the first STRUCT called name in spec.
+func structID(spec *btf.Spec, name string) (btf.TypeID, bool) {
+	for id := btf.TypeID(1); id < spec.NumIDs(); id++ {
+		if t, err := spec.Type(id); err == nil && t.Kind() == btf.KindStruct && spec.Name(t) == name {
+			return id, true
+		}
+	}
+	return 0, false
+}
+
+// kfuncWant is one kfunc as the model has it: its name and its id in
+// /sys/kernel/btf/<module>.
+type kfuncWant struct {
+	Name string
+	ID   btf.TypeID
+}
+
+// kfuncProbes adds to st a probe per hook for each kfunc of ids, at the id
+// the model gives it after relocation, which must be a FUNC.
+func (p *preparer) kfuncProbes(st *step, ids idsPrep) error {
+	pred := st.row.pred
+	if pred.Outcome != load.KeepsBTF || len(ids.kfuncs) == 0 {
+		return nil
+	}
+	for _, k := range ids.kfuncs {
+		rid, err := pred.RelocateID(k.ID)
+		if err != nil {
+			return fmt.Errorf("kfunc set %s: %w", k.Set, err)
+		}
+		t, err := pred.Model.Type(rid)
+		if err != nil || t.Kind() != btf.KindFunc {
+			return fmt.Errorf("kfunc set %s: entry [%d] relocates to [%d], not a FUNC (%v)", k.Set, k.ID, rid, err)
+		}
+		name := pred.Model.Name(t)
+		st.row.kfuncs = append(st.row.kfuncs, kfuncWant{name, rid})
+		for _, h := range p.probes {
+			h.Name, h.ID = name, uint32(rid)
+			st.Kfuncs = append(st.Kfuncs, h)
+		}
+	}
+	return nil
+}
+
+// KfuncCheck is one kfunc of a module's kfunc sets as the kernel
+// registered it: the hooks where the verifier found its relocated id in a
+// registered set, and those where it did not.
+type KfuncCheck struct {
+	Name string `json:"name"`
+	ID   uint32 `json:"id"` // in /sys/kernel/btf/<module>, as the model relocates it
+	// Allowed and NotAllowed are hooks; Other the answers that read
+	// neither way.
+	Allowed    []string `json:"allowed"`
+	NotAllowed []string `json:"not_allowed,omitempty"`
+	Other      []string `json:"other,omitempty"`
+	OK         bool     `json:"ok"`
+}
+
+// judgeKfuncs reads the verifier's answers for a row whose BTF was
+// identical: every kfunc must be allowed under at least one hook, found
+// there by the id the model predicts.
+func judgeKfuncs(row Row, answers []gotest.KfuncAnswer) Row {
+	bad := 0
+	for _, w := range row.kfuncs {
+		c := KfuncCheck{Name: w.Name, ID: uint32(w.ID)}
+		for _, a := range answers {
+			if a.Name != w.Name || a.ID != uint32(w.ID) {
+				continue
+			}
+			switch v := a.Verdict(); {
+			case v == gotest.KfuncAllowed:
+				c.Allowed = append(c.Allowed, a.Hook)
+			case v == gotest.KfuncNotAllowed && strings.Contains(a.Log, " "+w.Name+" "):
+				// The verifier named the function it found at the id.
+				c.NotAllowed = append(c.NotAllowed, a.Hook)
+			default:
+				c.Other = append(c.Other, a.Hook+": "+a.Log)
+			}
+		}
+		c.OK = len(c.Allowed) > 0 && len(c.Other) == 0
+		if !c.OK {
+			bad++
+		}
+		row.Kfuncs = append(row.Kfuncs, c)
+	}
+	hooks := map[string]bool{}
+	for _, c := range row.Kfuncs {
+		for _, h := range c.Allowed {
+			hooks[h] = true
+		}
+	}
+	names := make([]string, 0, len(hooks))
+	for h := range hooks {
+		names = append(names, h)
+	}
+	slices.Sort(names)
+	if bad > 0 {
+		row.Agree = false
+		row.Verdict = fmt.Sprintf("DISAGREE: %d of %d kfuncs not found by their relocated ids in a registered set", bad, len(row.kfuncs))
+		return row
+	}
+	row.Verdict = fmt.Sprintf("identical; %d kfuncs found by relocated id (%s)", len(row.kfuncs), strings.Join(names, ", "))
+	return row
+}
