@@ -153,3 +153,20 @@ func TestWatchEnd(t *testing.T) {
 		t.Fatal("not killed after the grace")
 	}
 }
+
+// TestStatTicks: utime + stime of a /proc/<pid>/stat line, a command name
+// with spaces and parentheses in it.
+func TestStatTicks(t *testing.T) {
+	line := "4242 (qemu (x) 1) S 1 4242 4242 0 -1 4194560 2543 0 0 0 1234 56 0 0 20 0 3 0 8123 1 1\n"
+	if got, ok := statTicks([]byte(line)); !ok || got != 1290 {
+		t.Errorf("statTicks = %d, %v; want 1234+56", got, ok)
+	}
+	if _, ok := statTicks([]byte("4242 (short) S 1")); ok {
+		t.Error("a short line was read")
+	}
+	// This test's own process: found by its command line, some CPU used.
+	self, _ := os.ReadFile("/proc/self/cmdline")
+	if pid := findProcess(self); pid == "" {
+		t.Error("findProcess did not find this process")
+	}
+}

@@ -157,7 +157,11 @@ type Result struct {
 	// given up), "" when it was asked for explicitly.
 	AccelNote string
 	Seconds   float64 // wall time of the boot that counted
-	Console   string  // the serial console
+	// CPUSeconds is the CPU time QEMU used (sampled each second: up to a
+	// second short), 0 when its process was not found: on a busy host a
+	// steadier measure of a boot than its wall time.
+	CPUSeconds float64
+	Console    string // the serial console
 	// Detail is the console line that decided a Panic/Lockup verdict, or
 	// the error for QEMUError/Hang.
 	Detail string
@@ -381,8 +385,9 @@ func boot(ctx context.Context, c *config, accel Accel) (*Result, error) {
 		})
 		defer probe.Stop()
 	}
+	meter := meterProcess(v.Cmdline())
 	werr := v.Wait()
-	r := &Result{Accel: accel, Seconds: time.Since(start).Seconds(), Console: console.String(), Cmdline: v.CmdlineQuoted()}
+	r := &Result{Accel: accel, Seconds: time.Since(start).Seconds(), CPUSeconds: meter.stop(), Console: console.String(), Cmdline: v.CmdlineQuoted()}
 	r.Verdict, r.Detail = classify(r.Console, werr, ctx.Err(), time.Since(start) >= c.timeout)
 	r.CrashSite = CrashSite(r.Console)
 	if probeKilled.Load() {
