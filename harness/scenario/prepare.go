@@ -227,12 +227,12 @@ func (p *preparer) one(n string) *prepMod {
 		m.err = fmt.Errorf("loaded by the initramfs for the 9p share")
 		return m
 	}
-	ma, err := kmod.Open(pa)
+	ma, err := openModule(pa)
 	if err != nil {
 		m.err = err
 		return m
 	}
-	mb, err := kmod.Open(pb)
+	mb, err := openModule(pb)
 	if err != nil {
 		m.err = err
 		return m
