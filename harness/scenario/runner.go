@@ -167,7 +167,8 @@ func (r *runner) many(ctx context.Context, steps []step, deps map[string][]strin
 		sort.Slice(out, func(i, j int) bool { return index[out[i]] < index[out[j]] })
 		return out
 	}
-	cost := func(n string) float64 { return 1 + float64(byName[n].row.size)/200e3 }
+	learned := loadCosts(r.o.Run, r.o.Arch)
+	cost := func(n string) float64 { return learned.cost(n, byName[n].row.size) }
 	parts := partition(mods, cost, r.o.Boots)
 	parts[0] = append(slices.Clone(front), parts[0]...)
 	var jobs []job
@@ -195,6 +196,9 @@ func (r *runner) many(ctx context.Context, steps []step, deps map[string][]strin
 	rep := r.rep
 	rep.Rows = sched.result()
 	rep.Notes = sched.Notes
+	if err := saveCosts(r.o.Run, r.o.Arch, rep.Rows); err != nil {
+		r.logf("scenario: keeping the steps' costs: %v", err)
+	}
 	sort.Slice(rep.Boots, func(i, j int) bool { return rep.Boots[i].N < rep.Boots[j].N })
 	s := &rep.Summary
 	s.scheduled = true
