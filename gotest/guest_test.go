@@ -61,6 +61,11 @@ func TestPlan(t *testing.T) {
 	klog := openKmsg()
 	defer klog.close()
 
+	if plan.Modprobe {
+		if err := installModprobe(); err != nil {
+			t.Logf("modprobe: %v (request_module will fail)", err)
+		}
+	}
 	phase("plan")
 	boot := Record{Event: "boot", Taint: taint(), TestStart: testStart, Phases: phases}
 	var u unix.Utsname

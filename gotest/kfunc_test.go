@@ -64,3 +64,24 @@ func TestLastVerifierMessage(t *testing.T) {
 		t.Errorf("empty log: %q", got)
 	}
 }
+
+// TestModprobeTable: names compare with '-' and '_' alike, as modprobe
+// compares them; every module an alias names is loaded.
+func TestModprobeTable(t *testing.T) {
+	tb := ModprobeTable{}
+	a := ModprobeTarget{Module: "nls_koi8_u", Files: []string{"mods/nls_koi8_u.ko"}, Flags: []int{0}}
+	b := ModprobeTarget{Module: "zstd", Files: []string{"mods/zstd.ko"}, Flags: []int{3}}
+	c := ModprobeTarget{Module: "zstd_alt", Files: []string{"mods/zstd_alt.ko"}, Flags: []int{0}}
+	tb.Add("nls_koi8_u", a)
+	tb.Add("crypto-zstd", b)
+	tb.Add("crypto-zstd", c)
+	if got := tb.Lookup("nls_koi8-u"); len(got) != 1 || got[0].Module != "nls_koi8_u" {
+		t.Errorf("nls_koi8-u: %+v", got)
+	}
+	if got := tb.Lookup("crypto_zstd"); len(got) != 2 || got[1].Module != "zstd_alt" {
+		t.Errorf("crypto_zstd: %+v", got)
+	}
+	if got := tb.Lookup("fs-nope"); got != nil {
+		t.Errorf("fs-nope: %+v", got)
+	}
+}

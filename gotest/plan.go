@@ -38,6 +38,9 @@ const (
 	ShareTag = "gotestdata"
 	// EndMark is how the guest's last record starts (the "end" record).
 	EndMark = `{"event":"end"`
+	// ModprobeFile is the table the guest's /sbin/modprobe loads from
+	// (Plan.Modprobe).
+	ModprobeFile = "modprobe.json"
 )
 
 // finit_module flags (include/uapi/linux/module.h).
@@ -53,6 +56,11 @@ type Plan struct {
 	Steps []Step `json:"steps"`
 	// CopyVmlinux asks for /sys/kernel/btf/vmlinux in out/vmlinux.btf.
 	CopyVmlinux bool `json:"copy_vmlinux,omitempty"`
+	// Modprobe installs the guest test as /sbin/modprobe: a module that
+	// asks for another at init (request_module: crypto-zstd, ts_kmp,
+	// nls_koi8-u) gets it from ModprobeFile, as modprobe would load it
+	// from modules.alias; each such load is a "modprobe" record.
+	Modprobe bool `json:"modprobe,omitempty"`
 	// StepTimeoutSeconds bounds one finit_module call as seen from the guest:
 	// past it the guest records a "hung" record and moves on (the stuck
 	// thread stays stuck; the host decides what the boot is worth).
@@ -131,6 +139,31 @@ type Record struct {
 	// Phases are the guest test's own set-up steps in milliseconds.
 	TestStart float64          `json:"test_start,omitempty"`
 	Phases    map[string]int64 `json:"phases_ms,omitempty"`
+}
+
+// ModprobeTarget is what one name request_module may ask for loads: the
+// module files (relative to the share), dependencies first, and their
+// finit_module flags.
+type ModprobeTarget struct {
+	Module string   `json:"module"`
+	Files  []string `json:"files"`
+	Flags  []int    `json:"flags"`
+}
+
+// ModprobeTable maps a module name or alias (as the kernel asks for it;
+// '-' and '_' alike, as modprobe compares) to the modules it loads (every
+// one whose aliases match, as modprobe loads them all).
+type ModprobeTable map[string][]ModprobeTarget
+
+// Lookup returns the targets for a name request_module asked for.
+func (t ModprobeTable) Lookup(name string) []ModprobeTarget {
+	return t[strings.ReplaceAll(name, "-", "_")]
+}
+
+// Add records that name loads target.
+func (t ModprobeTable) Add(name string, target ModprobeTarget) {
+	k := strings.ReplaceAll(name, "-", "_")
+	t[k] = append(t[k], target)
 }
 
 // Validate checks a plan before it is written or after it is read.

@@ -16,6 +16,9 @@ type ModInfo struct {
 	// aliases such as crypto-crc32c).
 	SoftPre  []string
 	Vermagic string
+	// Aliases are the "alias=" names (pci:v..., crypto-sha256, fs-xfs),
+	// as written.
+	Aliases []string
 }
 
 // ParseModInfo reads the NUL-separated key=value pairs of a .modinfo section.
@@ -31,6 +34,8 @@ func ParseModInfo(sec []byte) ModInfo {
 			mi.Name = v
 		case "vermagic":
 			mi.Vermagic = v
+		case "alias":
+			mi.Aliases = append(mi.Aliases, v)
 		case "softdep":
 			if rest, ok := strings.CutPrefix(strings.TrimSpace(v), "pre:"); ok {
 				pre, _, _ := strings.Cut(rest, "post:")

@@ -8,9 +8,9 @@ import (
 )
 
 func TestParseModInfo(t *testing.T) {
-	sec := []byte("license=GPL\x00depends=fat,nls-base\x00name=vfat\x00vermagic=6.12.107+deb12-amd64 SMP\x00\x00")
+	sec := []byte("license=GPL\x00alias=fs-vfat\x00depends=fat,nls-base\x00name=vfat\x00alias=fs-uvfat\x00vermagic=6.12.107+deb12-amd64 SMP\x00\x00")
 	got := ParseModInfo(sec)
-	want := ModInfo{Name: "vfat", Depends: []string{"fat", "nls_base"}, Vermagic: "6.12.107+deb12-amd64 SMP"}
+	want := ModInfo{Name: "vfat", Depends: []string{"fat", "nls_base"}, Vermagic: "6.12.107+deb12-amd64 SMP", Aliases: []string{"fs-vfat", "fs-uvfat"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %+v, want %+v", got, want)
 	}

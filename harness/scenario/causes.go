@@ -80,7 +80,7 @@ var errnoHints = map[syscall.Errno]string{
 	unix.EBUSY:      "device or resource busy (taken by a module loaded before it)",
 	unix.EIO:        "I/O error (probing hardware that is not there)",
 	unix.EINVAL:     "invalid argument (a parameter or a platform it needs)",
-	unix.ENOENT:     "no such file or directory (a firmware file, or a module it requests at init: the guest has no modprobe)",
+	unix.ENOENT:     "no such file or directory (a firmware file, or something it requests at init that is not there)",
 	unix.EOPNOTSUPP: "operation not supported (by this machine)",
 	unix.EPERM:      "operation not permitted (by this machine)",
 	unix.ETIMEDOUT:  "timed out (waiting for hardware)",

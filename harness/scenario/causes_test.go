@@ -30,7 +30,7 @@ func TestCauses(t *testing.T) {
 		{"ENODEV: no such device (the hardware, CPU feature or firmware interface is not in the guest)", []string{"abituguru", "edac_mce_amd"}},
 		{"EBUSY: device or resource busy (taken by a module loaded before it)", []string{"pc87413_wdt"}},
 		{"ENOENT: a module it needs did not load", []string{"amd64_edac"}},
-		{"ENOENT: no such file or directory (a firmware file, or a module it requests at init: the guest has no modprobe)", []string{"ubifs"}},
+		{"ENOENT: no such file or directory (a firmware file, or something it requests at init that is not there)", []string{"ubifs"}},
 		{"ENOENT: unknown symbol (the running kernel does not export it)", []string{"lonely"}},
 		{"crashed the guest (isolated in a boot of its own)", []string{"oops"}},
 		{"did not return from finit_module (isolated in a boot of its own)", []string{"amdgpu"}},

@@ -29,7 +29,9 @@ func kernelOutcome(oc gotest.Outcome, crashed bool) KernelOutcome {
 			return KernelCrashed
 		}
 		return KernelHung
-	case d.AlreadyLoaded:
+	case d.AlreadyLoaded && !d.HasBTF:
+		// Loaded before its step (request_module, another's init) with
+		// BTF is judged as any load: every load here is of our files.
 		return KernelAlready
 	case !d.Loaded:
 		return KernelRefused
@@ -44,6 +46,9 @@ func kernelOutcome(oc gotest.Outcome, crashed bool) KernelOutcome {
 func judge(row Row, oc gotest.Outcome, boot *vm.Boot, share sysfs, target *btf.Spec) Row {
 	row.Kernel = kernelOutcome(oc, boot.Verdict == vm.Panic)
 	d := oc.Done
+	if d != nil && d.AlreadyLoaded && d.HasBTF {
+		row.Note = "loaded before its step (request_module, or another module's init)"
+	}
 	if d != nil {
 		row.Kmsg, row.Millis, row.SysfsBytes, row.LoadErr, row.Errno = btfLines(d.Kmsg), d.Millis, d.SysfsBytes, d.LoadErr, d.Errno
 		if row.Role != RoleModule && row.Role != RoleDep || !d.Loaded {

@@ -88,6 +88,8 @@ func TestJudge(t *testing.T) {
 			done(gotest.Record{LoadErr: "invalid argument", Kmsg: []string{"failed to validate module [m] BTF: -22"}}), KernelRefused, false,
 			"DISAGREE: the kernel refused the module's BTF"},
 		{"already loaded", RoleDep, nil, keeps, done(gotest.Record{AlreadyLoaded: true}), KernelAlready, false, "not judged"},
+		{"loaded before its step, with BTF", RoleModule, nil, keeps,
+			done(gotest.Record{Loaded: true, AlreadyLoaded: true, HasBTF: true, SysfsFile: "out/same", SysfsBytes: len(same)}), KernelBTF, true, "identical"},
 		{"not run", RoleModule, nil, keeps, gotest.Outcome{}, KernelNotRun, false, "not run"},
 		{"hung", RoleModule, nil, keeps, gotest.Outcome{Started: true}, KernelHung, false, "guest stuck"},
 		{"case refused for the catalog's reason", renamed.Label(), &renamed, noBTF, done(gotest.Record{Loaded: true}), KernelNoBTF, true, "agree"},

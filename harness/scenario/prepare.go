@@ -56,6 +56,9 @@ func openSide(ctx context.Context, release, arch string, progress io.Writer) (*k
 type step struct {
 	gotest.Step
 	row Row
+	// aliases are the names request_module may load the module by (its
+	// own and its modinfo's aliases without wildcards).
+	aliases []string
 }
 
 // preparer writes module files into the share and predicts.
@@ -253,6 +256,12 @@ func (p *preparer) one(n string) *prepMod {
 		return m
 	}
 	m.st, m.err = p.distilled(n, ma, mb, RoleModule)
+	m.st.aliases = append(m.st.aliases, n)
+	for _, a := range info.Aliases {
+		if !strings.ContainsAny(a, "*?[") {
+			m.st.aliases = append(m.st.aliases, a)
+		}
+	}
 	return m
 }
 

@@ -3,6 +3,7 @@ package scenario
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -30,6 +31,7 @@ type runner struct {
 	rep    *Report
 	cilium *cbtf.Spec
 	logf   func(string, ...any)
+	all    map[string]step // every prepared step, by name (a schedule)
 
 	mu sync.Mutex // rep.Boots, from boots running side by side
 }
@@ -179,6 +181,31 @@ func (r *runner) many(ctx context.Context, steps []step, deps map[string][]strin
 	extra := r.o.ExtraBoots
 	sched := newScheduler(wanted, closure, needs, r.o.Parallel, extra, r.logf)
 
+	// The guest's /sbin/modprobe: what a module asks for at init comes
+	// from the same prepared files, each after its dependencies.
+	table := gotest.ModprobeTable{}
+	for _, st := range steps {
+		if len(st.aliases) == 0 {
+			continue
+		}
+		t := gotest.ModprobeTarget{Module: st.Name}
+		for _, n := range closure([]string{st.Name}) {
+			t.Files = append(t.Files, byName[n].File)
+			t.Flags = append(t.Flags, byName[n].Flags)
+		}
+		for _, a := range st.aliases {
+			table.Add(a, t)
+		}
+	}
+	tj, err := json.Marshal(table)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(r.work, gotest.ModprobeFile), tj, 0o644); err != nil {
+		return err
+	}
+	r.all = byName
+
 	guest, err := vm.PrepareGuest(ctx, r.B.k, r.src, r.work, r.o.Progress)
 	if err != nil {
 		return err
@@ -232,6 +259,11 @@ func (r *runner) many(ctx context.Context, steps []step, deps map[string][]strin
 		}
 	}
 	s.ConsoleLog = filepath.Join(r.work, "boot-*", vm.ConsoleFile)
+	if !r.o.Keep {
+		for _, big := range []string{gotest.ModDir, gotest.ModprobeFile} {
+			os.RemoveAll(filepath.Join(r.work, big))
+		}
+	}
 	return nil
 }
 
@@ -242,7 +274,7 @@ func (r *runner) boot(ctx context.Context, g *vm.Guest, id int, j job, names []s
 	if err := os.MkdirAll(filepath.Join(share, gotest.ModDir), 0o755); err != nil {
 		return nil, err
 	}
-	plan := &gotest.Plan{StepTimeoutSeconds: r.stepTimeout()}
+	plan := &gotest.Plan{StepTimeoutSeconds: r.stepTimeout(), Modprobe: true}
 	steps := make([]step, len(names))
 	for i, n := range names {
 		st := byName[n]
@@ -251,9 +283,15 @@ func (r *runner) boot(ctx context.Context, g *vm.Guest, id int, j job, names []s
 		}
 		steps[i] = st
 		plan.Steps = append(plan.Steps, r.stepFor(st))
+	}
+	// Every module file, for modprobe, and its table.
+	for _, st := range r.all {
 		if err := linkOrCopy(filepath.Join(r.work, st.File), filepath.Join(share, st.File)); err != nil {
 			return nil, err
 		}
+	}
+	if err := linkOrCopy(filepath.Join(r.work, gotest.ModprobeFile), filepath.Join(share, gotest.ModprobeFile)); err != nil {
+		return nil, err
 	}
 	r.logf("scenario: boot %d: %s: %d steps", id, describeJob(j), len(steps))
 	// A guest whose results stop growing for longer than a step may take
@@ -281,6 +319,15 @@ func (r *runner) boot(ctx context.Context, g *vm.Guest, id int, j job, names []s
 	}
 	if !b.Complete() && b.Verdict == vm.Clean {
 		run.Verdict = "incomplete"
+	}
+	for _, rec := range b.Records {
+		if rec.Event == "modprobe" {
+			m := rec.Module + " -> " + rec.Step
+			if !rec.Loaded {
+				m += " (" + rec.LoadErr + ")"
+			}
+			run.Modprobe = append(run.Modprobe, m)
+		}
 	}
 	counts := map[string]int{}
 	for i, row := range rows {
@@ -331,6 +378,8 @@ type BootRun struct {
 	Accel     string         `json:"accel"`
 	AccelNote string         `json:"accel_note,omitempty"`
 	Uname     string         `json:"uname,omitempty"`
+	// Modprobe are the guest's request_module loads: "name -> module".
+	Modprobe []string `json:"modprobe,omitempty"`
 
 	steps       int     // finished steps
 	loadSeconds float64 // their finit_module time
