@@ -78,7 +78,7 @@ func runVMRun(e *env, args []string) error {
 	parallel := fs.Int("parallel", runtime.NumCPU(), "boots at a time (each TCG guest runs on one host CPU)")
 	extraBoots := fs.Int("extra-boots", 24, "with --boots: at most this many more boots to isolate, bisect or retry")
 	memory := fs.Int("memory", 0, "guest memory in MiB (default 1024; 2048 with --modules all)")
-	stepTimeout := fs.Duration("step-timeout", 0, "bound on one module load in the guest (default 120s; 60s with --modules all)")
+	stepTimeout := fs.Duration("step-timeout", 0, "bound on one module load in the guest, more for a big module or one an earlier run timed (default 120s; 20s with --modules all)")
 	limit := fs.Int("limit", 0, "at most this many selected modules (dependencies come on top); 0: all")
 	extra := fs.Bool("negative", true, "add the before/after and negative rows")
 	hostile := fs.Bool("hostile", false, "add the hostile rows (they may crash the guest: give them their own boot)")
@@ -114,7 +114,10 @@ func runVMRun(e *env, args []string) error {
 			*memory = 2048
 		}
 		if o.StepTimeout == 0 {
-			o.StepTimeout = time.Minute
+			// Most loads take 30-80 ms under TCG; a load still running
+			// after 20 s (past its size's and its last run's share) is
+			// stuck, and its boot stops there.
+			o.StepTimeout = 20 * time.Second
 		}
 	default:
 		o.Modules = strings.Split(*modules, ",")

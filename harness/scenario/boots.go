@@ -118,6 +118,13 @@ type scheduler struct {
 	// minSplit is the fewest modules a boot of the rest of another gets
 	// when the rest is split over the slots.
 	minSplit int
+	// near returns the candidates of m's own subsystem (its package
+	// directory), the suspects for a module that loads alone but was
+	// stuck in company; lastSuspects is how many of the last loads before
+	// a boot died between steps are bisected. Whole boots would cost a
+	// boot of thousands of loads for each halving.
+	near         func(m string, cands []string) []string
+	lastSuspects int
 	// Notes are what the schedule found that no single row says.
 	Notes []string
 }
@@ -131,7 +138,8 @@ func newScheduler(wanted []string, closure func([]string) []string, needs func(m
 	}
 	return &scheduler{closure: closure, needs: needs, parallel: parallel, extra: extra, logf: logf,
 		wanted: wanted, rows: map[string]Row{}, final: map[string]bool{}, isolated: map[string]int{},
-		waiting: map[string][]string{}, nextID: 1, minSplit: 64}
+		waiting: map[string][]string{}, nextID: 1, minSplit: 64, lastSuspects: 64,
+		near: func(string, []string) []string { return nil }}
 }
 
 // run boots jobs, and whatever their boots call for, parallel at a time.
@@ -247,8 +255,9 @@ func (s *scheduler) handle(j job, b *booted) []job {
 		}
 		notRun = nil
 	case !b.Complete:
-		// Died between steps: something loaded earlier takes guests down.
-		next = append(next, s.bisect(doneMods, "", b.ID)...)
+		// Died between steps: something loaded shortly before takes
+		// guests down (a timer, a watchdog): the last loads are suspects.
+		next = append(next, s.bisect(lastN(doneMods, s.lastSuspects), "", b.ID)...)
 	}
 	if j.kind == isolateJob && stuck == "" && len(j.mods) > 0 {
 		if sus := j.mods[0]; stateOf(b.Rows[sus]) == stepDone {
@@ -257,7 +266,13 @@ func (s *scheduler) handle(j job, b *booted) []job {
 			r.Note = fmt.Sprintf("stuck in boot %d after %d other loads; loads alone (boot %d)", j.crashBoot, len(j.other), b.ID)
 			s.rows[sus] = r
 			next = append(next, s.release(sus)...)
-			next = append(next, s.bisect(j.other, sus, j.crashBoot)...)
+			// The module it is stuck behind is most likely one of its own
+			// subsystem (a second speakup synth waits for the first).
+			if near := s.near(sus, j.other); len(near) > 0 {
+				next = append(next, s.bisect(near, sus, j.crashBoot)...)
+			} else if len(j.other) > 0 {
+				s.Notes = append(s.Notes, fmt.Sprintf("%s, stuck in boot %d, loads alone; no module of its directory loaded before it there: not bisected", sus, j.crashBoot))
+			}
 		}
 	}
 	if stuck != "" {
@@ -396,7 +411,11 @@ func (s *scheduler) bisected(j job, b *booted, stuck string) []job {
 		culprit := half[0]
 		note := fmt.Sprintf("the guest dies after %s loads (boot %d, bisected in boot %d)", culprit, j.crashBoot, b.ID)
 		if j.tail != "" {
-			note = fmt.Sprintf("%s takes the guest down when %s loads after it (boot %d, bisected in boot %d)", culprit, j.tail, j.crashBoot, b.ID)
+			what := "takes the guest down when %s loads after it"
+			if stuck == j.tail && b.Rows[stuck].Kernel == KernelHung {
+				what = "makes %s hang when it loads after it"
+			}
+			note = fmt.Sprintf("%s "+what+" (boot %d, bisected in boot %d)", culprit, j.tail, j.crashBoot, b.ID)
 		}
 		s.Notes = append(s.Notes, note)
 		if r, ok := s.rows[culprit]; ok {
@@ -477,6 +496,11 @@ func (s *scheduler) result() []Row {
 		out = append(out, s.rows[m])
 	}
 	return append(out, s.depRows...)
+}
+
+// lastN is the last n of mods.
+func lastN(mods []string, n int) []string {
+	return mods[max(0, len(mods)-n):]
 }
 
 // splitN cuts mods into at most n runs of about equal length, in order.

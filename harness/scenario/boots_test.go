@@ -99,6 +99,9 @@ func TestSchedule(t *testing.T) {
 		kernel map[string]KernelOutcome
 		note   map[string]string
 		notes  []string // substrings of the schedule's notes, in order
+		// apart: every module is of its own directory (no suspect is
+		// near another); otherwise all share one.
+		apart bool
 	}{
 		{name: "clean", boots: []string{"a b c d", "e f g h"}},
 		{
@@ -139,6 +142,17 @@ func TestSchedule(t *testing.T) {
 			note: map[string]string{"c": "b takes the guest down when c loads after it (boot 1, bisected in boot 6)",
 				"b": "b takes the guest down when c loads after it"},
 			notes: []string{"b takes the guest down when c loads after it (boot 1, bisected in boot 6)"},
+		},
+		{
+			// The same, but b is of another directory than c: not a
+			// suspect, nothing is bisected.
+			name:  "crash in company, no suspect near",
+			w:     world{crashAfter: map[string]string{"c": "b"}},
+			extra: 8,
+			apart: true,
+			boots: []string{"a b c d", "e f g h", "c", "d"},
+			note:  map[string]string{"c": "stuck in boot 1 after 2 other loads; loads alone (boot 3)"},
+			notes: []string{"c, stuck in boot 1, loads alone; no module of its directory loaded before it there: not bisected"},
 		},
 		{
 			// The guest dies after b returns: no stuck step. Boot 1's
@@ -182,6 +196,9 @@ func TestSchedule(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			w := tc.w
 			s := newScheduler(all, w.closure(all), dependsOn(w.deps), 1, tc.extra, nil)
+			if !tc.apart {
+				s.near = func(_ string, cands []string) []string { return cands }
+			}
 			jobs := []job{{kind: batchJob, mods: abcd}, {kind: batchJob, mods: efgh}}
 			if err := s.run(context.Background(), jobs, w.boot); err != nil {
 				t.Fatal(err)

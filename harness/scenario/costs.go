@@ -47,7 +47,8 @@ func saveCosts(release, arch string, rows []Row) error {
 	}
 	c := loadCosts(release, arch)
 	for _, r := range rows {
-		if r.Millis > 0 {
+		// A load cut off by its timeout says only how long it was given.
+		if r.Millis > 0 && r.Kernel != KernelHung && r.Kernel != KernelCrashed {
 			c[r.Module] = float64(r.Millis)
 		}
 	}

@@ -9,7 +9,8 @@ func TestCosts(t *testing.T) {
 	if c := loadCosts("6.12.117", "amd64"); len(c) != 0 {
 		t.Fatalf("costs before any run: %v", c)
 	}
-	if err := saveCosts("6.12.117", "amd64", []Row{{Module: "test_bpf", Millis: 109876}, {Module: "nls_utf8", Millis: 31}, {Module: "gone"}}); err != nil {
+	if err := saveCosts("6.12.117", "amd64", []Row{{Module: "test_bpf", Millis: 109876}, {Module: "nls_utf8", Millis: 31}, {Module: "gone"},
+		{Module: "speakup_apollo", Millis: 60060, Kernel: KernelHung}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := saveCosts("6.12.117", "amd64", []Row{{Module: "nls_utf8", Millis: 45}}); err != nil {

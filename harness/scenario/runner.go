@@ -32,6 +32,8 @@ type runner struct {
 	cilium *cbtf.Spec
 	logf   func(string, ...any)
 	all    map[string]step // every prepared step, by name (a schedule)
+	// learned are the steps' costs measured by earlier runs (a schedule).
+	learned costs
 
 	mu sync.Mutex // rep.Boots, from boots running side by side
 }
@@ -48,10 +50,15 @@ func (r *runner) stepTimeout() int {
 // grows with the module (20 s a MiB on top of the plan's: under TCG on a
 // busy host amdgpu's 29 MiB took from 21 s to over a minute, test_bpf's
 // 4.7 MiB, which runs its test suite at init, 110 s).
+// A module an earlier run timed gets at least five times what it took.
 func (r *runner) stepFor(st step) gotest.Step {
 	s := st.Step
-	if extra := int(st.row.size >> 20 * 20); extra > 0 {
-		s.TimeoutSeconds = r.stepTimeout() + extra
+	t := r.stepTimeout() + int(st.row.size>>20*20)
+	if ms, ok := r.learned[st.Name]; ok {
+		t = max(t, int(5*ms/1000))
+	}
+	if t > r.stepTimeout() {
+		s.TimeoutSeconds = t
 	}
 	return s
 }
@@ -180,6 +187,16 @@ func (r *runner) many(ctx context.Context, steps []step, deps map[string][]strin
 	wanted := append(slices.Clone(front), mods...)
 	extra := r.o.ExtraBoots
 	sched := newScheduler(wanted, closure, needs, r.o.Parallel, extra, r.logf)
+	sched.near = func(m string, cands []string) []string {
+		var out []string
+		for _, c := range cands {
+			if p := path(c); p != "" && filepath.Dir(p) == filepath.Dir(path(m)) {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	r.learned = learned
 
 	// The guest's /sbin/modprobe: what a module asks for at init comes
 	// from the same prepared files, each after its dependencies.
