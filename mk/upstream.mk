@@ -12,6 +12,8 @@
 #                       selftests, and the kernel rows when upstream-kernel
 #                       has built both kernels; last line
 #                       "series N patches: ...; unpatched: K/K reproduce; patched: K/K clean"
+#   make upstream-bisect libbpf at every commit of the series against the
+#                       added subtests: each passes from exactly its own fix on
 #   make upstream-kernel      a minimal x86_64 7.2.13 kernel unpatched, then
 #                       patched (same worktree and build directory: the second
 #                       build is incremental), each with the test module and

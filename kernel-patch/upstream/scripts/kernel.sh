@@ -5,7 +5,7 @@
 #
 #   unpatched: build-kernel.sh of the tree as Debian ships it (tinyconfig +
 #              UPSTREAM_DIR/kernel/minimal-7.2.config), then the test module
-#              (kernel-patch/testmod) against it, and its rows
+#              (kernel-patch/upstream/testmod) against it, and its rows
 #              (cmd/upstreamcases) -> UPDIR/kernel/unpatched/{bzImage,rows/}
 #   patched:   git am UPSTREAM_DIR/series on the same worktree, the same
 #              build again (incremental), module, rows -> UPDIR/kernel/patched/
@@ -18,7 +18,7 @@ pristine=$(realpath "$1") updir=$(realpath "$2") up=$(realpath "$3") pahole=$4
 src=$updir/kernel-src out=$updir/kernel-build kdir=$updir/kernel
 series=$up/series
 frag=$up/kernel/minimal-7.2.config
-testmod=$up/../testmod
+testmod=$up/testmod
 labels="hostile:split-id-out-of-range hostile:array-cycle hostile:array-typedef-cycle hostile:ptr-id-out-of-range hostile:typedef-cycle"
 base=$(git -C "$pristine" rev-parse HEAD)
 cases_bin=$updir/upstreamcases
@@ -39,7 +39,7 @@ side() { # name: build the kernel, the module and the rows of this side
 	cp "$out/.config" "$d/config"
 	cp "$testmod/Kbuild" "$testmod"/*.c "$d/testmod/"
 	make -s -C "$src" O="$out" ARCH=x86_64 PAHOLE="$pahole" M="$d/testmod" modules
-	"$cases_bin" -ko "$d/testmod/btfrecon_test.ko" -out "$d/rows" -kfunc btfrecon_test_kfunc $labels
+	"$cases_bin" -ko "$d/testmod/btfrecon_up.ko" -out "$d/rows" -kfunc btfrecon_up_kfunc $labels
 	{ echo "base: $(git -C "$src" log --oneline -1 "$base")"; git -C "$src" log --oneline "$base"..HEAD; } > "$d/tree.txt"
 	touch "$d/.done"
 	echo "kernel: $name: $d/bzImage, rows: $(cut -d' ' -f1 "$d/rows/rows.txt" | tr '\n' ' ')"
