@@ -63,6 +63,10 @@ func (r *runner) stepFor(st step) gotest.Step {
 	return s
 }
 
+// isolateTimeout bounds, in seconds, the load of a module booted alone
+// because it was stuck in company.
+const isolateTimeout = 180
+
 // planTimeout is the longest any step of plan may take.
 func planTimeout(plan *gotest.Plan) time.Duration {
 	t := plan.StepTimeoutSeconds
@@ -299,7 +303,13 @@ func (r *runner) boot(ctx context.Context, g *vm.Guest, id int, j job, names []s
 			st.Dep = !slices.Contains(j.mods, n)
 		}
 		steps[i] = st
-		plan.Steps = append(plan.Steps, r.stepFor(st))
+		ps := r.stepFor(st)
+		if j.kind == isolateJob && n == j.mods[0] {
+			// Alone, a slow load (tcrypt's self-tests under arm64 TCG) is
+			// given the time to show it is slow, not stuck.
+			ps.TimeoutSeconds = max(ps.TimeoutSeconds, isolateTimeout)
+		}
+		plan.Steps = append(plan.Steps, ps)
 	}
 	// Every module file, for modprobe, and its table.
 	for _, st := range r.all {
