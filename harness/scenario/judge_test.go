@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"reflect"
 	"slices"
@@ -258,5 +259,54 @@ func TestJudgeKfuncs(t *testing.T) {
 		if row.Agree || row.Verdict != "DISAGREE: 1 of 2 kfuncs not found by their relocated ids in a registered set" {
 			t.Errorf("%s: %+v", name, row)
 		}
+	}
+}
+
+// TestWriteTextLong: a report of thousands of modules lists in its table
+// only what is not plainly identical, every module that did not load under
+// its cause, and each boot; no line over 100 columns, long module names
+// and case labels included.
+func TestWriteTextLong(t *testing.T) {
+	var rows []Row
+	for i := range 300 {
+		rows = append(rows, Row{Module: fmt.Sprintf("mod%03d", i), Role: RoleModule, Code: "6.12.117+deb13", Predicted: load.KeepsBTF,
+			Kernel: KernelBTF, Verdict: "identical", Agree: true, Identical: true})
+	}
+	rows = append(rows,
+		Row{Module: "nfs_layout_nfsv41_files_and_more", Role: "negative:two-candidates-longer", Code: "6.12.117+deb13",
+			Predicted: load.NoBTF, Kernel: KernelNoBTF, Verdict: "agree: loaded, no BTF", Agree: true},
+		Row{Module: "nf_conntrack", Role: RoleModule, Code: "6.12.117+deb13", Predicted: load.KeepsBTF, Kernel: KernelBTF, Agree: true,
+			Identical: true, Verdict: "identical; 10 kfuncs found by relocated id (tc, xdp)", Kfuncs: []KfuncCheck{{Name: "bpf_ct_release", OK: true}}},
+		Row{Module: "abituguru", Role: RoleModule, Kernel: KernelRefused, Errno: 19, Verdict: "load failed (no such device)"})
+	var many []string
+	for i := range 60 {
+		many = append(many, fmt.Sprintf("some_driver_%02d", i))
+	}
+	r := &Report{Rows: rows,
+		NotLoaded: []CauseGroup{{Cause: errnoHints[19], Modules: many}, {Cause: "did not return from finit_module (isolated in a boot of its own)", Modules: []string{"tcrypt"}}},
+		Boots: []BootRun{{N: 1, Why: "batch 1 of 2", Steps: 2259, Verdict: "clean", Seconds: 198.2},
+			{N: 3, Why: "speakup_apollo alone (stuck in boot 1)", Steps: 2, Verdict: "clean", Seconds: 10.7, Stuck: "speakup_apollo"}},
+		Notes: []string{"speakup_acntsa makes speakup_apollo hang when it loads after it (boot 1, bisected in boot 11)"},
+		Summary: Summary{Arch: "amd64", Build: "6.12.107+deb13", Run: "6.12.117+deb13", Modules: 303, Loaded: 302, Identical: 301,
+			BTFKept: 301, BTFDropped: 1, Refused: 1, Boots: 2, BootVerdict: "clean", WallSeconds: 354.5, GuestLoadMs: 84.7, GuestOverheadMs: 15.1, scheduled: true},
+	}
+	var b strings.Builder
+	r.WriteText(&b)
+	out := b.String()
+	for i, l := range strings.Split(out, "\n") {
+		if len(l) > reportWidth {
+			t.Errorf("line %d is %d columns: %q", i+1, len(l), l)
+		}
+	}
+	for _, want := range []string{"303 rows; 300 identical ones and 1 not loaded are not listed here", "\nnf_conntrack ",
+		"not loaded, by cause (61 modules):", "  60× ", "      some_driver_00 some_driver_01", "\n  1× did not return from finit_module",
+		"\nboots:\n", "  3: speakup_apollo alone (stuck in boot 1): 2 steps, clean in 10.7 s, stuck in speakup_apollo",
+		"  note: speakup_acntsa makes", "kfuncs: 1 of 1 found", "end to end: 0.8 modules compared a second"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "\nmod000 ") {
+		t.Errorf("an identical row is listed:\n%s", out)
 	}
 }

@@ -335,14 +335,14 @@ func (r *Report) WriteText(w io.Writer) {
 	if len(r.Boots) > 0 {
 		fmt.Fprintf(w, "\nboots:\n")
 		for _, b := range r.Boots {
-			line := fmt.Sprintf("  %d: %s: %d steps, %s in %.1f s", b.N, b.Why, b.Steps, b.Verdict, b.Seconds)
+			line := fmt.Sprintf("%d: %s: %d steps, %s in %.1f s", b.N, b.Why, b.Steps, b.Verdict, b.Seconds)
 			if b.Stuck != "" {
 				line += ", stuck in " + b.Stuck
 			}
 			if b.CrashSite != "" {
 				line += " (oops in " + b.CrashSite + ")"
 			}
-			wrap(w, "", line)
+			wrap(w, "  ", line)
 		}
 		for _, n := range r.Notes {
 			wrap(w, "  note: ", n)
@@ -372,11 +372,10 @@ func (r *Report) WriteText(w io.Writer) {
 			s.BootVerdict, s.BootSeconds, accelShort(s.Accel, s.AccelNote), s.CPUSeconds, s.PrepareSeconds)
 	}
 	if s.GuestLoadMs > 0 || s.GuestOverheadMs > 0 {
-		fmt.Fprintf(w, "  guest per module: finit_module %.1f ms, the guest's own work %.1f ms", s.GuestLoadMs, s.GuestOverheadMs)
+		fmt.Fprintf(w, "  guest per module: finit_module %.1f ms, the guest's own work %.1f ms\n", s.GuestLoadMs, s.GuestOverheadMs)
 		if s.WallSeconds > 0 {
-			fmt.Fprintf(w, "; %.1f modules compared a second end to end", float64(s.Identical+s.Differences)/float64(s.WallSeconds))
+			fmt.Fprintf(w, "  end to end: %.1f modules compared a second\n", float64(s.Identical+s.Differences)/float64(s.WallSeconds))
 		}
-		fmt.Fprintln(w)
 	}
 	if s.BootDetail != "" {
 		wrap(w, "  boot detail: ", s.BootDetail)
@@ -452,20 +451,33 @@ func writeTable(w io.Writer, rows []Row) {
 			width[i] = max(width[i], len(v))
 		}
 	}
-	used := 0
-	for _, n := range width {
-		used += n + 2
+	used := func() int {
+		n := 0
+		for _, x := range width {
+			n += x + 2
+		}
+		return n
+	}
+	// Long module names and case labels give way (clipped) before the
+	// verdict has fewer than minVerdict columns.
+	const minVerdict = 24
+	for used() > reportWidth-minVerdict && max(width[0], width[1]) > 12 {
+		if width[0] >= width[1] {
+			width[0]--
+		} else {
+			width[1]--
+		}
 	}
 	for i, c := range cells {
 		var b strings.Builder
 		for j, v := range c {
-			fmt.Fprintf(&b, "%-*s  ", width[j], v)
+			fmt.Fprintf(&b, "%-*s  ", width[j], clip(v, width[j]))
 		}
 		verdict := "VERDICT"
 		if i > 0 {
 			verdict = rows[i-1].Verdict
 		}
-		fmt.Fprintln(w, b.String()+clip(verdict, max(reportWidth-used, 20)))
+		fmt.Fprintln(w, b.String()+clip(verdict, max(reportWidth-used(), 8)))
 	}
 }
 

@@ -339,10 +339,14 @@ func (r *runner) boot(ctx context.Context, g *vm.Guest, id int, j job, names []s
 	rows := r.judgeBoot(steps, b)
 	out := &booted{ID: id, Order: names, Rows: map[string]Row{}, Complete: b.Complete(), Verdict: string(b.Verdict), Detail: b.Detail}
 	run := BootRun{N: id, Why: describeJob(j), Steps: len(steps), Verdict: string(b.Verdict), Detail: b.Detail,
-		Seconds: report.Seconds(b.Seconds), CPU: report.Seconds(b.CPUSeconds), Phases: b.Phases(), CrashSite: b.CrashSite, Splat: vm.Splat(b.Console),
+		Seconds: report.Seconds(b.Seconds), CPU: report.Seconds(b.CPUSeconds), Phases: b.Phases(),
 		Console: filepath.Join(share, vm.ConsoleFile), Accel: string(b.Accel), AccelNote: b.AccelNote}
 	if b.Start != nil {
 		run.Uname = b.Start.Uname
+	}
+	if b.Verdict == vm.Panic || b.Verdict == vm.Lockup {
+		// A warning's pc on a clean boot is no crash site.
+		run.CrashSite, run.Splat = b.CrashSite, vm.Splat(b.Console)
 	}
 	if !b.Complete() && b.Verdict == vm.Clean {
 		run.Verdict = "incomplete"
