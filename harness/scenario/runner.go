@@ -77,10 +77,15 @@ func planTimeout(plan *gotest.Plan) time.Duration {
 }
 
 // one boots every step in one guest (the scenario as it always ran).
-func (r *runner) one(ctx context.Context, steps []step) error {
-	plan := &gotest.Plan{StepTimeoutSeconds: r.stepTimeout()}
-	for _, s := range steps {
+func (r *runner) one(ctx context.Context, steps []step, deps map[string][]string) error {
+	plan := &gotest.Plan{StepTimeoutSeconds: r.stepTimeout(), Modprobe: true}
+	byName, index := map[string]step{}, map[string]int{}
+	for i, s := range steps {
 		plan.Steps = append(plan.Steps, r.stepFor(s))
+		byName[s.Name], index[s.Name] = s, i
+	}
+	if err := writeModprobe(r.work, steps, byName, closureOf(deps, byName, index)); err != nil {
+		return err
 	}
 	boot, err := vm.RunPlan(ctx, r.B.k, r.src, r.work, plan, r.o.Progress, r.o.VM...)
 	if err != nil {
@@ -112,7 +117,7 @@ func (r *runner) one(ctx context.Context, steps []step) error {
 		s.BootDetail = "the guest powered off without finishing the plan (see the console)"
 	}
 	if !r.o.Keep {
-		for _, big := range []string{gotest.ModDir, gotest.OutDir, vm.GuestTestFile} {
+		for _, big := range []string{gotest.ModDir, gotest.OutDir, vm.GuestTestFile, gotest.ModprobeFile} {
 			os.RemoveAll(filepath.Join(r.work, big))
 		}
 	}
@@ -156,30 +161,7 @@ func (r *runner) many(ctx context.Context, steps []step, deps map[string][]strin
 	path := func(n string) string { return r.B.paths[n] }
 	sort.SliceStable(mods, func(i, j int) bool { return path(mods[i]) < path(mods[j]) })
 	needs := dependsOn(deps)
-	closure := func(want []string) []string {
-		in := map[string]bool{}
-		var add func(n string)
-		add = func(n string) {
-			if in[n] {
-				return
-			}
-			in[n] = true
-			for _, d := range deps[n] {
-				add(d)
-			}
-		}
-		for _, n := range want {
-			add(n)
-		}
-		out := make([]string, 0, len(in))
-		for n := range in {
-			if _, ok := byName[n]; ok {
-				out = append(out, n)
-			}
-		}
-		sort.Slice(out, func(i, j int) bool { return index[out[i]] < index[out[j]] })
-		return out
-	}
+	closure := closureOf(deps, byName, index)
 	learned := loadCosts(r.o.Run, r.o.Arch)
 	cost := func(n string) float64 { return learned.cost(n, byName[n].row.size) }
 	parts := partition(mods, cost, r.o.Boots)
@@ -202,27 +184,7 @@ func (r *runner) many(ctx context.Context, steps []step, deps map[string][]strin
 	}
 	r.learned = learned
 
-	// The guest's /sbin/modprobe: what a module asks for at init comes
-	// from the same prepared files, each after its dependencies.
-	table := gotest.ModprobeTable{}
-	for _, st := range steps {
-		if len(st.aliases) == 0 {
-			continue
-		}
-		t := gotest.ModprobeTarget{Module: st.Name}
-		for _, n := range closure([]string{st.Name}) {
-			t.Files = append(t.Files, byName[n].File)
-			t.Flags = append(t.Flags, byName[n].Flags)
-		}
-		for _, a := range st.aliases {
-			table.Add(a, t)
-		}
-	}
-	tj, err := json.Marshal(table)
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(r.work, gotest.ModprobeFile), tj, 0o644); err != nil {
+	if err := writeModprobe(r.work, steps, byName, closure); err != nil {
 		return err
 	}
 	r.all = byName
@@ -414,6 +376,60 @@ type BootRun struct {
 
 	steps       int     // finished steps
 	loadSeconds float64 // their finit_module time
+}
+
+// closureOf returns the function that gives modules and everything they
+// depend on, each after its dependencies (the prepared steps' order).
+func closureOf(deps map[string][]string, byName map[string]step, index map[string]int) func([]string) []string {
+	return func(want []string) []string {
+		in := map[string]bool{}
+		var add func(n string)
+		add = func(n string) {
+			if in[n] {
+				return
+			}
+			in[n] = true
+			for _, d := range deps[n] {
+				add(d)
+			}
+		}
+		for _, n := range want {
+			add(n)
+		}
+		out := make([]string, 0, len(in))
+		for n := range in {
+			if _, ok := byName[n]; ok {
+				out = append(out, n)
+			}
+		}
+		sort.Slice(out, func(i, j int) bool { return index[out[i]] < index[out[j]] })
+		return out
+	}
+}
+
+// writeModprobe writes the table the guest's /sbin/modprobe loads from:
+// what a module asks for at init comes from the same prepared files, each
+// after its dependencies.
+func writeModprobe(dir string, steps []step, byName map[string]step, closure func([]string) []string) error {
+	table := gotest.ModprobeTable{}
+	for _, st := range steps {
+		if len(st.aliases) == 0 {
+			continue
+		}
+		t := gotest.ModprobeTarget{Module: st.Name}
+		for _, n := range closure([]string{st.Name}) {
+			t.Files = append(t.Files, byName[n].File)
+			t.Flags = append(t.Flags, byName[n].Flags)
+		}
+		for _, a := range st.aliases {
+			table.Add(a, t)
+		}
+	}
+	tj, err := json.Marshal(table)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, gotest.ModprobeFile), tj, 0o644)
 }
 
 // dependsOn returns whether m needs d at any depth.

@@ -184,7 +184,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.Boots > 0 {
 		err = r.many(ctx, steps, prep.deps)
 	} else {
-		err = r.one(ctx, steps)
+		err = r.one(ctx, steps, prep.deps)
 	}
 	if err != nil {
 		return nil, err
