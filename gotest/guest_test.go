@@ -157,12 +157,18 @@ func runStep(dir string, s Step, timeout time.Duration) (Record, bool) {
 				}
 			}
 		}
-		for _, p := range s.Kfuncs {
-			rec.Kfuncs = append(rec.Kfuncs, probeKfunc(s.Module, p))
+		if len(s.Kfuncs) > 0 {
+			h, herr := moduleBTF(s.Module)
+			for _, p := range s.Kfuncs {
+				rec.Kfuncs = append(rec.Kfuncs, probeKfunc(h, herr, s.Module, p))
+			}
+			if herr == nil {
+				h.Close()
+			}
 		}
 	}
 	if s.Unload && rec.Loaded && !rec.AlreadyLoaded {
-		if err := unix.DeleteModule(s.Module, unix.O_NONBLOCK); err != nil {
+		if err := unload(s.Module); err != nil {
 			rec.UnloadErr = err.Error()
 		} else {
 			rec.Unloaded = true
@@ -170,6 +176,19 @@ func runStep(dir string, s Step, timeout time.Duration) (Record, bool) {
 	}
 	rec.Millis = time.Since(start).Milliseconds()
 	return rec, false
+}
+
+// unload removes a module, waiting up to 10 s while it is in use: a BPF
+// program that called its kfuncs holds it until the program is freed,
+// after its fd is closed, an RCU grace period later.
+func unload(name string) error {
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		err := unix.DeleteModule(name, unix.O_NONBLOCK)
+		if err == nil || !errors.Is(err, unix.EAGAIN) && !errors.Is(err, unix.EBUSY) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // alreadyLoaded reports whether the kernel holds a live module called name.

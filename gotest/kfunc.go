@@ -41,6 +41,10 @@ type KfuncProbe struct {
 	// vmlinux BTF id) and member index.
 	AttachBTFID uint32 `json:"attach_btf_id,omitempty"`
 	AttachType  uint32 `json:"attach_type,omitempty"`
+	// Insns, when set, is the program to load instead of ProbeInsns(ID):
+	// a probe of more than the set lookup (a write through a kfunc's
+	// result), its kfunc calls naming fd_array[1], the module's BTF.
+	Insns []byte `json:"insns,omitempty"`
 }
 
 // KfuncAnswer is what the kernel said to one probe.

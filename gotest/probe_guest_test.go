@@ -18,18 +18,26 @@ const (
 	bpfFSleepable = 1 << 4
 )
 
-// probeKfunc loads p's program against module's BTF object and returns the
-// verifier's answer (see KfuncProbe). Raw bpf(2): the program names its
-// kfunc by the id the host gave, not by a name a library would look up.
-func probeKfunc(module string, p KfuncProbe) KfuncAnswer {
+// moduleBTF is the kernel's BTF object of a module (one lookup over every
+// BTF object for all of a step's probes).
+func moduleBTF(module string) (*cbtf.Handle, error) {
+	return cbtf.FindHandle(func(info *cbtf.HandleInfo) bool { return info.IsModule() && info.Name == module })
+}
+
+// probeKfunc loads p's program against the module's BTF object h and
+// returns the verifier's answer (see KfuncProbe). Raw bpf(2): the program
+// names its kfunc by the id the host gave, not by a name a library would
+// look up.
+func probeKfunc(h *cbtf.Handle, herr error, module string, p KfuncProbe) KfuncAnswer {
 	a := KfuncAnswer{Name: p.Name, Hook: p.Hook, ID: p.ID}
-	h, err := cbtf.FindHandle(func(info *cbtf.HandleInfo) bool { return info.IsModule() && info.Name == module })
-	if err != nil {
-		a.Errno, a.Log = -1, fmt.Sprintf("probe: no BTF object named %s: %v", module, err)
+	if herr != nil {
+		a.Errno, a.Log = -1, fmt.Sprintf("probe: no BTF object named %s: %v", module, herr)
 		return a
 	}
-	defer h.Close()
-	insns := ProbeInsns(p.ID, binary.NativeEndian)
+	insns := p.Insns
+	if insns == nil {
+		insns = ProbeInsns(p.ID, binary.NativeEndian)
+	}
 	license := []byte("GPL\x00")
 	log := make([]byte, 1<<16)
 	fds := []int32{-1, int32(h.FD())}

@@ -96,6 +96,9 @@ func judge(row Row, oc gotest.Outcome, boot *vm.Boot, share sysfs, target *btf.S
 		if row.Agree && len(row.kfuncs) > 0 {
 			row = judgeKfuncs(row, d.Kfuncs)
 		}
+		if row.Agree && len(row.progs) > 0 {
+			row = judgePrograms(row, d.Kfuncs)
+		}
 	}
 	if k := row.kase; k != nil {
 		switch {

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"encoding/binary"
 	"fmt"
 	"regexp"
 	"slices"
@@ -122,8 +123,10 @@ type kfuncWant struct {
 }
 
 // kfuncProbes adds to st a probe per hook for each kfunc of ids, at the id
-// the model gives it after relocation, which must be a FUNC.
-func (p *preparer) kfuncProbes(st *step, ids idsPrep) error {
+// the model gives it after relocation, which must be a FUNC, and the
+// nf_conn.mark write probe where the module has the kfuncs for it (native:
+// st is the running kernel's own build of the module).
+func (p *preparer) kfuncProbes(st *step, ids idsPrep, native bool) error {
 	pred := st.row.pred
 	if pred.Outcome != load.KeepsBTF || len(ids.kfuncs) == 0 {
 		return nil
@@ -144,7 +147,166 @@ func (p *preparer) kfuncProbes(st *step, ids idsPrep) error {
 			st.Kfuncs = append(st.Kfuncs, h)
 		}
 	}
+	if probe, ok := ctMarkProbe(st.row.kfuncs, p.B.vmlinux); ok {
+		st.Kfuncs = append(st.Kfuncs, probe)
+		w := progWant{Name: probe.Name, Allowed: native}
+		if native {
+			w.Why = "the kernel's own build: btf_nf_conn_ids holds the running kernel's ids"
+		} else {
+			w.Why = "btf_nf_conn_ids (a BTF_ID_LIST of .BTF_ids) holds distilled ids, which the kernel never maps " +
+				"(btf_relocate_id serves kfunc sets and dtor kfuncs only): the check compares with other types"
+		}
+		st.row.progs = append(st.row.progs, w)
+	}
 	return nil
+}
+
+// The nf_conn.mark write probe. nf_conntrack lets a BPF program write one
+// member of an nf_conn it looked up, mark, after checking the pointer's
+// type against btf_nf_conn_ids, a BTF_ID_LIST of its own .BTF_ids
+// (_nf_conntrack_btf_struct_access): "only read is supported" when the
+// type is neither nf_conn nor nf_conn___init by those ids. The program
+// (XDP): look a TCP connection up with bpf_xdp_ct_lookup, and if found
+// write its mark and release it with bpf_ct_release.
+
+// ctMarkName names the probe in records and reports.
+const ctMarkName = "nf_conn.mark write"
+
+// progWant is what a program probe should get.
+type progWant struct {
+	Name    string
+	Allowed bool
+	Why     string
+}
+
+// ProgCheck is a program probe's answer against what it should get.
+type ProgCheck struct {
+	Name    string `json:"name"`
+	Want    string `json:"want"` // "allowed" or "refused"
+	Got     string `json:"got"`  // "allowed" or the verifier's message
+	Why     string `json:"why"`
+	OK      bool   `json:"ok"`
+	Control bool   `json:"control,omitempty"` // on the kernel's own build
+}
+
+// ctMarkProbe builds the probe for a module whose kfuncs include
+// bpf_xdp_ct_lookup and bpf_ct_release, against target's nf_conn layout.
+func ctMarkProbe(kf []kfuncWant, target *btf.Spec) (gotest.KfuncProbe, bool) {
+	var lookup, release btf.TypeID
+	for _, k := range kf {
+		switch k.Name {
+		case "bpf_xdp_ct_lookup":
+			lookup = k.ID
+		case "bpf_ct_release":
+			release = k.ID
+		}
+	}
+	mark, ok := memberOffset(target, "nf_conn", "mark")
+	if lookup == 0 || release == 0 || !ok {
+		return gotest.KfuncProbe{}, false
+	}
+	return gotest.KfuncProbe{Name: ctMarkName, Hook: "xdp", Prog: gotest.ProgXDP, ID: uint32(lookup),
+		Insns: ctMarkInsns(uint32(lookup), uint32(release), int16(mark), target.Order())}, true
+}
+
+// memberOffset is the byte offset of member of the first STRUCT called
+// name in spec.
+func memberOffset(spec *btf.Spec, name, member string) (uint32, bool) {
+	id, ok := structID(spec, name)
+	if !ok {
+		return 0, false
+	}
+	t, _ := spec.Type(id)
+	for i := range t.Vlen() {
+		// btf_member: name_off, type, offset (bits; the kind flag packs a
+		// bitfield size in the top 8).
+		m := t.W[3+3*i : 6+3*i]
+		if n, _ := spec.String(m[0]); n == member {
+			off := m[2]
+			if t.KindFlag() {
+				off &= 0xffffff
+			}
+			return off / 8, true
+		}
+	}
+	return 0, false
+}
+
+// ctMarkInsns is the probe program (see above), in byte order bo.
+func ctMarkInsns(lookup, release uint32, mark int16, bo binary.ByteOrder) []byte {
+	var out []byte
+	ins := func(code, dst, src uint8, off int16, imm int32) {
+		b := make([]byte, 8)
+		b[0] = code
+		if bo == binary.BigEndian {
+			b[1] = dst<<4 | src
+		} else {
+			b[1] = src<<4 | dst
+		}
+		bo.PutUint16(b[2:], uint16(off))
+		bo.PutUint32(b[4:], uint32(imm))
+		out = append(out, b...)
+	}
+	const (
+		movK, movX, addK = 0xb7, 0xbf, 0x07 // BPF_ALU64 | MOV/ADD | K/X
+		stDW, stW, stB   = 0x7a, 0x62, 0x72 // BPF_ST | BPF_MEM | size
+		stxW             = 0x63             // BPF_STX | BPF_MEM | BPF_W
+		call, jeqK, exit = 0x85, 0x15, 0x95
+		kfunc            = 2 // BPF_PSEUDO_KFUNC_CALL
+		fp               = 10
+	)
+	ins(movX, 6, 1, 0, 0)    // r6 = ctx
+	ins(stDW, fp, 0, -16, 0) // struct bpf_sock_tuple (ipv4, 12 bytes) at fp-16: zero
+	ins(stDW, fp, 0, -8, 0)  //
+	ins(stDW, fp, 0, -32, 0) // struct bpf_ct_opts (16 bytes) at fp-32: zero,
+	ins(stDW, fp, 0, -24, 0) //
+	ins(stW, fp, 0, -32, -1) // netns_id = BPF_F_CURRENT_NETNS,
+	ins(stB, fp, 0, -24, 6)  // l4proto = IPPROTO_TCP
+	ins(movX, 1, 6, 0, 0)    // r1 = ctx
+	ins(movX, 2, fp, 0, 0)   // r2 = &tuple
+	ins(addK, 2, 0, 0, -16)  //
+	ins(movK, 3, 0, 0, 12)   // r3 = sizeof the ipv4 tuple
+	ins(movX, 4, fp, 0, 0)   // r4 = &opts
+	ins(addK, 4, 0, 0, -32)  //
+	ins(movK, 5, 0, 0, 16)   // r5 = NF_BPF_CT_OPTS_SZ
+	ins(call, 0, kfunc, 1, int32(lookup))
+	ins(jeqK, 0, 0, 4, 0)    // if !ct goto out
+	ins(movK, 1, 0, 0, 1)    //
+	ins(stxW, 0, 1, mark, 0) // ct->mark = 1: the write under test
+	ins(movX, 1, 0, 0, 0)    //
+	ins(call, 0, kfunc, 1, int32(release))
+	ins(movK, 0, 0, 0, 2) // out: return XDP_PASS
+	ins(exit, 0, 0, 0, 0)
+	return out
+}
+
+// judgePrograms reads the answers to a row's program probes.
+func judgePrograms(row Row, answers []gotest.KfuncAnswer) Row {
+	for _, w := range row.progs {
+		c := ProgCheck{Name: w.Name, Want: "refused", Why: w.Why, Control: row.Role == RoleNative}
+		if w.Allowed {
+			c.Want = "allowed"
+		}
+		for _, a := range answers {
+			if a.Name != w.Name {
+				continue
+			}
+			c.Got = a.Log
+			if a.Errno == 0 {
+				c.Got = "allowed"
+			}
+			c.OK = (a.Errno == 0) == w.Allowed && (w.Allowed || strings.Contains(a.Log, "only read is supported"))
+		}
+		if c.Got == "" {
+			c.Got = "no answer"
+		}
+		if !c.OK {
+			row.Agree = false
+			row.Verdict = fmt.Sprintf("DISAGREE: %s %s, expected %s", w.Name, c.Got, c.Want)
+		}
+		row.Programs = append(row.Programs, c)
+	}
+	return row
 }
 
 // KfuncCheck is one kfunc of a module's kfunc sets as the kernel

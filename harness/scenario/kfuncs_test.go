@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"strings"
 	"testing"
 
@@ -62,5 +63,67 @@ func TestKfuncHooks(t *testing.T) {
 	none, _ := b2.Spec()
 	if n := len(kfuncHooks(none)); n != 4 {
 		t.Errorf("%d hooks without tcp_congestion_ops, want 4", n)
+	}
+}
+
+// TestCtMarkProbe: the nf_conn.mark write probe is built only with both
+// kfuncs and nf_conn's mark in the target, at mark's byte offset; its
+// instructions, checked at the three that matter (little-endian: opcode,
+// dst_reg in the low nibble, src_reg in the high one, off, imm).
+func TestCtMarkProbe(t *testing.T) {
+	b := btf.NewBuilder(binary.LittleEndian, nil)
+	u32 := b.Int("unsigned int", 4, 0)
+	b.Struct("nf_conn", 256, btf.Member{Name: "ct_general", Type: u32}, btf.Member{Name: "mark", Type: u32, Offset: 8 * 132})
+	target, err := b.Spec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kf := []kfuncWant{{"bpf_ct_release", 0x1b8b4}, {"bpf_xdp_ct_lookup", 0x1b8bc}}
+	p, ok := ctMarkProbe(kf, target)
+	if !ok || p.Hook != "xdp" || p.Prog != gotest.ProgXDP || p.Name != ctMarkName || len(p.Insns) != 22*8 {
+		t.Fatalf("probe %+v (%d bytes), %v", p, len(p.Insns), ok)
+	}
+	insn := func(i int) string { return hex.EncodeToString(p.Insns[8*i : 8*i+8]) }
+	for i, want := range map[int]string{
+		14: "85200100bcb80100",      // call bpf_xdp_ct_lookup: kfunc (src 2), fd_array[1], imm 0x1b8bc
+		17: "63108400" + "00000000", // *(u32 *)(r0 + 132) = r1: the write under test
+		19: "85200100b4b80100",      // call bpf_ct_release
+		21: "9500000000000000",      // exit
+	} {
+		if got := insn(i); got != want {
+			t.Errorf("insn %d = %s, want %s", i, got, want)
+		}
+	}
+	if _, ok := ctMarkProbe(kf[:1], target); ok {
+		t.Error("a probe without bpf_xdp_ct_lookup")
+	}
+	if off, ok := memberOffset(target, "nf_conn", "mark"); !ok || off != 132 {
+		t.Errorf("memberOffset = %d, %v", off, ok)
+	}
+}
+
+// TestJudgePrograms: the distilled module must be refused the write for
+// the reason the probe is about; its kernel's own build must be allowed it.
+func TestJudgePrograms(t *testing.T) {
+	refused := gotest.KfuncAnswer{Name: ctMarkName, Hook: "xdp", Errno: 13, Log: "only read is supported"}
+	other := gotest.KfuncAnswer{Name: ctMarkName, Hook: "xdp", Errno: 13, Log: "R0 invalid mem access 'scalar'"}
+	allowed := gotest.KfuncAnswer{Name: ctMarkName, Hook: "xdp"}
+	for _, tc := range []struct {
+		role    string
+		allowed bool
+		ans     gotest.KfuncAnswer
+		ok      bool
+	}{
+		{RoleModule, false, refused, true},
+		{RoleModule, false, other, false},
+		{RoleModule, false, allowed, false},
+		{RoleNative, true, allowed, true},
+		{RoleNative, true, refused, false},
+	} {
+		row := judgePrograms(Row{Role: tc.role, Agree: true, progs: []progWant{{Name: ctMarkName, Allowed: tc.allowed}}},
+			[]gotest.KfuncAnswer{tc.ans})
+		if len(row.Programs) != 1 || row.Programs[0].OK != tc.ok || row.Agree != tc.ok || row.Programs[0].Control != (tc.role == RoleNative) {
+			t.Errorf("%s want allowed %v, answer %q: %+v", tc.role, tc.allowed, tc.ans.Log, row)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -140,6 +141,21 @@ func (p *preparer) debian(want []string) ([]step, []string, error) {
 			}
 		}
 	}
+	// Each module with kfuncs is loaded first as its running kernel's own
+	// build, probed the same way and unloaded: the control of its probes.
+	for _, n := range slices.Sorted(maps.Keys(mods)) {
+		m := mods[n]
+		if m.err != nil || len(m.st.row.kfuncs) == 0 {
+			continue
+		}
+		nat := p.native(n, m.deps)
+		if nat.err != nil {
+			p.logf("scenario: %s: no control of its kfunc probes: %v", n, nat.err)
+			continue
+		}
+		mods[nat.name] = nat
+		m.deps = append(slices.Clone(m.deps), nat.name)
+	}
 	bad := map[string]string{}
 	var isBad func(n string, seen map[string]bool) string
 	isBad = func(n string, seen map[string]bool) string {
@@ -187,7 +203,7 @@ func (p *preparer) debian(want []string) ([]step, []string, error) {
 	var steps []step
 	for _, n := range order {
 		st := mods[n].st
-		if !wanted[n] {
+		if !wanted[n] && st.row.Role != RoleNative {
 			st.row.Role, st.Dep = RoleDep, true
 		}
 		steps = append(steps, st)
@@ -265,6 +281,40 @@ func (p *preparer) one(n string) *prepMod {
 	return m
 }
 
+// native prepares the control step of a kfunc module n: B's own build as
+// B ships it, its .BTF kept, no .BTF.base, .BTF_ids as B's build filled
+// them; loaded after n's dependencies and unloaded before n loads.
+func (p *preparer) native(n string, deps []string) *prepMod {
+	m := &prepMod{name: "native-" + n, deps: deps}
+	mb, err := openModule(p.B.paths[n])
+	if err != nil {
+		m.err = err
+		return m
+	}
+	raw, _ := mb.BTF()
+	sec, ksyms, ok, err := mb.BTFIDs()
+	if err != nil || !ok {
+		m.err = fmt.Errorf("no .BTF_ids in %s's build (%v)", p.B.k.Release, err)
+		return m
+	}
+	syms := make([]load.IDSym, len(ksyms))
+	for i, x := range ksyms {
+		syms[i] = load.IDSym{Name: x.Name, Off: x.Off, Size: x.Size}
+	}
+	kf, err := load.Kfuncs(sec, mb.ByteOrder, syms)
+	if err != nil {
+		m.err = err
+		return m
+	}
+	if m.st, m.err = p.writeIDs(m.name, n, RoleNative, p.B.k.Release, 0, mb, raw, nil, nil, ""); m.err != nil {
+		return m
+	}
+	m.st.Unload = true
+	m.st.row.BTFIDs = fmt.Sprintf("as %s's build filled them, %d kfuncs", p.B.k.Release, len(kf))
+	m.err = p.kfuncProbes(&m.st, idsPrep{kfuncs: kf}, true)
+	return m
+}
+
 // distilled prepares one Debian module: A's .BTF distilled against A's
 // vmlinux (and A's .BTF_ids re-resolved against the distilled numbering),
 // injected into the build chosen by the ABI check.
@@ -302,7 +352,7 @@ func (p *preparer) distilled(n string, ma, mb *kmod.Module, role string) (step, 
 		return st, err
 	}
 	st.row.BTFIDs = ids.note
-	if err := p.kfuncProbes(&st, ids); err != nil {
+	if err := p.kfuncProbes(&st, ids, false); err != nil {
 		return step{}, fmt.Errorf("module %s: %w", n, err)
 	}
 	return st, nil

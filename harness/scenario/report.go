@@ -35,6 +35,10 @@ const (
 	RoleDep        = "dep"        // a dependency loaded for one
 	RoleTestModule = "testmodule" // our test module
 	RoleRepro      = "repro"      // a user's module
+	// RoleNative is a kfunc module as its running kernel's own build has
+	// it (its own .BTF, no .BTF.base, .BTF_ids in-tree), loaded before the
+	// distilled one and unloaded again: the control of its probes.
+	RoleNative = "native"
 )
 
 // Row is one step's result.
@@ -62,13 +66,16 @@ type Row struct {
 	SysfsSHA256 string `json:"sysfs_sha256,omitempty"`
 	// BTFIDs says what was done to the module's .BTF_ids; Kfuncs how the
 	// kernel registered its kfunc sets.
-	BTFIDs   string       `json:"btf_ids,omitempty"`
-	Kfuncs   []KfuncCheck `json:"kfuncs,omitempty"`
-	Cilium   string       `json:"cilium,omitempty"`
-	BuiltFor string       `json:"built_for,omitempty"` // a file module's vermagic release
-	Kmsg     []string     `json:"kmsg,omitempty"`      // kernel log lines about BTF
-	Diff     string       `json:"diff,omitempty"`      // the differ's report on a mismatch
-	Millis   int64        `json:"ms,omitempty"`
+	BTFIDs string       `json:"btf_ids,omitempty"`
+	Kfuncs []KfuncCheck `json:"kfuncs,omitempty"`
+	// Programs are the probes of more than a set lookup (a write checked
+	// against a module's own BTF id list), each against what it should get.
+	Programs []ProgCheck `json:"programs,omitempty"`
+	Cilium   string      `json:"cilium,omitempty"`
+	BuiltFor string      `json:"built_for,omitempty"` // a file module's vermagic release
+	Kmsg     []string    `json:"kmsg,omitempty"`      // kernel log lines about BTF
+	Diff     string      `json:"diff,omitempty"`      // the differ's report on a mismatch
+	Millis   int64       `json:"ms,omitempty"`
 	// Boot is the boot the row comes from (0 in a one-boot run); Note
 	// what the schedule of boots found about the module (isolated as
 	// crashing, loads alone, not loaded because a dependency crashed).
@@ -89,6 +96,7 @@ type Row struct {
 	modelSHA string
 	served   []byte
 	kfuncs   []kfuncWant
+	progs    []progWant
 	size     int64
 	btfCrash bool // crashed in BTF code (crash site or call trace)
 }

@@ -139,6 +139,22 @@ func (r *runner) judgeBoot(steps []step, boot *vm.Boot) []Row {
 		}
 		rows[i] = row
 	}
+	// A kernel's own build that stayed loaded leaves the distilled one
+	// "already loaded": its BTF is the own build's, not to be judged.
+	stuckNative := map[string]bool{}
+	for i, oc := range boot.Outcomes {
+		if d := oc.Done; d != nil && rows[i].Role == RoleNative && d.UnloadErr != "" {
+			stuckNative[rows[i].Module] = true
+			rows[i].Note = "not unloaded: " + d.UnloadErr
+		}
+	}
+	for i, oc := range boot.Outcomes {
+		if d := oc.Done; d != nil && d.AlreadyLoaded && rows[i].Role != RoleNative && stuckNative[rows[i].Module] {
+			rows[i].Kernel, rows[i].Agree, rows[i].Identical = KernelAlready, false, false
+			rows[i].Verdict = "not judged: the kernel's own build of it, loaded before as a control, could not be unloaded"
+			rows[i].Diff, rows[i].Note = "", ""
+		}
+	}
 	return rows
 }
 
@@ -151,7 +167,7 @@ func (r *runner) many(ctx context.Context, steps []step, deps map[string][]strin
 		byName[s.Name], index[s.Name] = s, i
 		switch {
 		case s.row.Role == RoleDep:
-		case s.row.Role == RoleModule:
+		case s.row.Role == RoleModule || s.row.Role == RoleNative:
 			mods = append(mods, s.Name)
 		default:
 			front = append(front, s.Name) // case rows, test module, repro
