@@ -86,7 +86,7 @@ func BenchmarkEveryModule(b *testing.B) {
 	for b.Loop() {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Minute)
 		rep, err := Run(ctx, Options{Arch: arch, Build: "6.12.107", Run: "6.12.117", All: true, Boots: 2, Parallel: 2,
-			ExtraBoots: 24, StepTimeout: time.Minute, Work: b.TempDir(), VM: []vm.Option{vm.Memory(2048), vm.Timeout(30 * time.Minute)}})
+			ExtraBoots: 24, StepTimeout: 20 * time.Second, Work: b.TempDir(), VM: []vm.Option{vm.Memory(2048), vm.WithAccel(vm.AccelTCG)}})
 		cancel()
 		if err != nil {
 			b.Fatal(err)
