@@ -39,6 +39,9 @@ loop_vars="$loop_vars$(awk '$2 == "refuse" { print $1; exit }' "$dir/cases.txt")
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+# boot messages below the console's loglevel say what the kernel has
+dmesg | grep -m1 -E 'KernelAddressSanitizer initialized' | sed 's/^/HAS KASAN /'
+dmesg | grep -m1 -E 'kmemleak: Kernel memory leak detector initialized' | sed 's/^/HAS KMEMLEAK /'
 try() { # variant kfunc-id
 	echo "CASE $1"
 	dmesg -c >/dev/null
@@ -108,10 +111,10 @@ timeout "${BOOT_TIMEOUT:-900}" "${qemu[@]}" -m 1G -smp 1 -nographic -no-reboot \
 end=$(date +%s.%N)
 tr -d '\r' < "$dir/console.log" > "$dir/console.txt"
 kasan=no kmemleak=no
-grep -q 'KernelAddressSanitizer initialized' "$dir/console.txt" && kasan=yes
+grep -q '^HAS KASAN ' "$dir/console.txt" && kasan=yes
 grep -q '^KMEMLEAK [0-9]' "$dir/console.txt" && kmemleak=yes
 echo "boot-test: $arch QEMU (tcg) ran $(echo "$end - $start" | bc) s (boot, $(grep -c '^CASE' "$dir/console.txt") module loads + $loops x ($(echo "$loop_vars" | wc -w) + 1) in the loop, power off; KASAN $kasan, kmemleak $kmemleak)"
-grep -E '^(CASE|RESULT|BTF|KFUNC|LOOP|KMEMLEAK|VMDONE)|^KMSG .*(BTF|btfrecon|failed to validate|mismatch|kfunc)|BUG|Oops|Unable to handle|KASAN' "$dir/console.txt" | grep -v '^\s*$' || true
+grep -E '^(HAS|CASE|RESULT|BTF|KFUNC|LOOP|KMEMLEAK|VMDONE)|^KMSG .*(BTF|btfrecon|failed to validate|mismatch|kfunc)|BUG|Oops|Unable to handle|KASAN' "$dir/console.txt" | grep -v '^\s*$' || true
 
 fail=0
 verdict() { # PASS|FAIL text
@@ -206,6 +209,9 @@ else
 	verdict FAIL "load/unload loop: $done_n/$loops rounds, $loop_fails failures"
 fi
 leaks=$(sed -n 's/^KMEMLEAK //p' "$dir/console.txt")
+if grep -v '^KMSG ' "$dir/console.txt" | grep -q 'kmemleak: .*disabled'; then
+	verdict FAIL "kmemleak disabled itself during the run: $(grep -v '^KMSG ' "$dir/console.txt" | grep -m1 'kmemleak: .*disabled')"
+fi
 case "$leaks" in
 0) verdict PASS "kmemleak: no suspected leak after the loop (two scans)" ;;
 n/a|'') echo "boot-test: kmemleak not in this kernel" ;;
