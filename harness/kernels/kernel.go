@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,8 +31,12 @@ type Kernel struct {
 	// BootDirs are the extracted boot packages, the image's first: where
 	// the modules and the config are looked for.
 	BootDirs []string
+	// Local is the directory of a kernel the user built (OpenPath), ""
+	// for a Debian kernel; Set is then empty.
+	Local string
 
 	cacheDir string
+	local    *localKernel
 }
 
 // Open returns the kernel if its boot packages are already extracted under
@@ -97,7 +102,12 @@ func (f *Fetcher) Get(ctx context.Context, release, arch string, withHeaders boo
 // CacheDir is the cache directory the kernel was opened in.
 func (k *Kernel) CacheDir() string { return k.cacheDir }
 
-func (k *Kernel) String() string { return k.Release + "/" + k.Arch }
+func (k *Kernel) String() string {
+	if k.local != nil {
+		return k.Release + "/" + k.Arch + " (" + k.Local + ")"
+	}
+	return k.Release + "/" + k.Arch
+}
 
 // bootFile returns the one file matching any of patterns (relative to a
 // package root) in dirs.
@@ -122,6 +132,9 @@ func (k *Kernel) bootFile(what string, dirs []string, patterns ...string) (strin
 // (bookworm, trixie) or usr/lib/modules/<uname>/vmlinuz.unsigned (sid's
 // linux-binary-unsigned; vmlinuz in the signed linux-binary).
 func (k *Kernel) Vmlinuz() (string, error) {
+	if k.local != nil {
+		return k.local.image, nil
+	}
 	return k.bootFile("kernel image", []string{k.Dir}, "boot/vmlinuz-*", "usr/lib/modules/*/vmlinuz", "usr/lib/modules/*/vmlinuz.unsigned")
 }
 
@@ -129,6 +142,9 @@ func (k *Kernel) Vmlinuz() (string, error) {
 // the vmlinuz name (boot/vmlinuz-<uname>) or its directory
 // (usr/lib/modules/<uname>/vmlinuz).
 func (k *Kernel) Uname() (string, error) {
+	if k.local != nil {
+		return k.Release, nil
+	}
 	p, err := k.Vmlinuz()
 	if err != nil {
 		return "", err
@@ -140,7 +156,12 @@ func (k *Kernel) Uname() (string, error) {
 }
 
 // BTFPath is where the raw vmlinux BTF is cached.
-func (k *Kernel) BTFPath() string { return btfPath(k.cacheDir, k.Release, k.Arch) }
+func (k *Kernel) BTFPath() string {
+	if k.local != nil {
+		return btfPath(k.cacheDir, "local-"+k.Release+"-"+k.local.key, k.Arch)
+	}
+	return btfPath(k.cacheDir, k.Release, k.Arch)
+}
 
 func btfPath(cacheDir, release, arch string) string {
 	return filepath.Join(cacheDir, "btf", release+"-"+arch, "vmlinux.btf")
@@ -151,6 +172,9 @@ func btfPath(cacheDir, release, arch string) string {
 // taken from the headers' vmlinux if that package is extracted, else from
 // vmlinuz, and written to the cache file.
 func (k *Kernel) VmlinuxBTF() ([]byte, error) {
+	if k.local != nil {
+		return k.local.vmlinuxBTF(k)
+	}
 	if b, err := os.ReadFile(k.BTFPath()); err == nil {
 		return b, nil
 	}
@@ -185,8 +209,12 @@ func (k *Kernel) Vmlinux() (*btf.Spec, []byte, error) {
 
 // OpenOrFetch opens a cached kernel, fetching its boot packages first when
 // the cache does not hold them, and resolving the release from the archive
-// first when it is neither pinned nor resolved.
+// first when it is neither pinned nor resolved. A release that is a path
+// (IsPath) is a kernel the user built: OpenPath.
 func OpenOrFetch(ctx context.Context, release, arch string, progress io.Writer) (*Kernel, error) {
+	if IsPath(release) {
+		return OpenPath(release, arch)
+	}
 	k, err := Open(release, arch)
 	if errors.Is(err, ErrNotCached) || errors.Is(err, vmimages.ErrUnknown) {
 		k, err = (&Fetcher{Progress: progress}).Get(ctx, release, arch, false)
@@ -196,6 +224,9 @@ func OpenOrFetch(ctx context.Context, release, arch string, progress io.Writer) 
 
 // VmlinuzBTF extracts the BTF from vmlinuz, bypassing the cache file.
 func (k *Kernel) VmlinuzBTF() ([]byte, error) {
+	if k.local != nil {
+		return elfFileBTF(k.local.vmlinux)
+	}
 	p, err := k.Vmlinuz()
 	if err != nil {
 		return nil, err
@@ -210,6 +241,10 @@ func (k *Kernel) VmlinuzBTF() ([]byte, error) {
 // HeadersDir returns the extracted linux-headers-<release>-<arch> tree
 // (usr/src/linux-headers-*) when that package is in the cache.
 func (k *Kernel) HeadersDir() (string, bool) {
+	if k.local != nil {
+		d, err := k.local.buildDir()
+		return d, err == nil
+	}
 	e, ok := k.Set.Get(vmimages.KindHeaders)
 	if !ok || !Extracted(k.cacheDir, e) {
 		return "", false
@@ -223,6 +258,9 @@ func (k *Kernel) HeadersDir() (string, bool) {
 
 // HeadersVmlinux returns the headers package's vmlinux ELF, if cached.
 func (k *Kernel) HeadersVmlinux() (string, bool) {
+	if k.local != nil {
+		return k.local.vmlinux, true
+	}
 	d, ok := k.HeadersDir()
 	if !ok {
 		return "", false
@@ -236,6 +274,9 @@ func (k *Kernel) HeadersVmlinux() (string, bool) {
 
 // HeadersBTF reads .BTF from the headers' vmlinux, bypassing the cache file.
 func (k *Kernel) HeadersBTF() ([]byte, error) {
+	if k.local != nil {
+		return elfFileBTF(k.local.vmlinux)
+	}
 	p, ok := k.HeadersVmlinux()
 	if !ok {
 		return nil, fmt.Errorf("%s: headers vmlinux: %w", k, ErrNotCached)
@@ -251,6 +292,9 @@ func (k *Kernel) HeadersBTF() ([]byte, error) {
 // usr/lib/modules of the boot packages (the image's on bookworm; sid's
 // linux-modules has usr/lib/modules/<uname>/kernel).
 func (k *Kernel) Modules() ([]string, error) {
+	if k.local != nil {
+		return append([]string(nil), k.local.modules...), nil
+	}
 	var out []string
 	for _, dir := range k.BootDirs {
 		for _, root := range []string{filepath.Join(dir, "lib", "modules"), filepath.Join(dir, "usr", "lib", "modules")} {
@@ -278,6 +322,9 @@ func (k *Kernel) Modules() ([]string, error) {
 // Module returns the path of the module named name (e.g. "9pnet_virtio";
 // '-' and '_' are equivalent, as for modprobe).
 func (k *Kernel) Module(name string) (string, error) {
+	if k.local != nil {
+		return k.local.module(name)
+	}
 	mods, err := k.Modules()
 	if err != nil {
 		return "", err
@@ -295,6 +342,9 @@ func (k *Kernel) Module(name string) (string, error) {
 // image (bookworm, trixie) or usr/lib/modules/<uname>/config of sid's
 // linux-base.
 func (k *Kernel) ConfigPath() (string, error) {
+	if k.local != nil {
+		return k.local.configPath(k)
+	}
 	return k.bootFile("build config", k.BootDirs, "boot/config-*", "usr/lib/modules/*/config", "lib/modules/*/config")
 }
 
@@ -303,6 +353,9 @@ func (k *Kernel) ConfigPath() (string, error) {
 // kept); "# CONFIG_X is not set" lines give "n", so a disabled option is
 // told apart from one this kernel does not know.
 func (k *Kernel) Config() (map[string]string, error) {
+	if k.local != nil {
+		return maps.Clone(k.local.cfg), nil
+	}
 	p, err := k.ConfigPath()
 	if err != nil {
 		return nil, err
@@ -352,6 +405,9 @@ func ParseConfig(r io.Reader) (map[string]string, error) {
 // absolute include is pointed into it. Built once (atomically), offline; the
 // three packages must be extracted (make testdata-headers), else ErrNotCached.
 func (k *Kernel) BuildDir() (string, error) {
+	if k.local != nil {
+		return k.local.buildDir()
+	}
 	pkgs := k.Set.Headers()
 	if len(pkgs) != 3 {
 		return "", fmt.Errorf("%s: %s lists %d of the 3 headers packages", k, k.Set.Image().File, len(pkgs))

@@ -53,6 +53,32 @@ func openSide(ctx context.Context, release, arch string, progress io.Writer) (*k
 	return &kernelSide{k: k, vmlinux: spec, paths: paths}, nil
 }
 
+// openRunSide opens the kernel to boot; one the user built is checked
+// first for what the guest needs of its config, before any module is
+// prepared.
+func openRunSide(ctx context.Context, release, arch string, progress io.Writer) (*kernelSide, error) {
+	s, err := openSide(ctx, release, arch, progress)
+	if err != nil {
+		return nil, err
+	}
+	if s.k.Local != "" {
+		if err := s.k.CheckGuest(); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// name is what the scenario calls the kernel (share directories, costs,
+// the report): the name it was given, or a built kernel's release for its
+// path.
+func (s *kernelSide) name(given string) string {
+	if s.k.Local != "" {
+		return s.k.Release
+	}
+	return given
+}
+
 // step is a planned step with its prediction.
 type step struct {
 	gotest.Step

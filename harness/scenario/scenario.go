@@ -107,10 +107,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	B, err := openSide(ctx, o.Run, o.Arch, o.Progress)
+	B, err := openRunSide(ctx, o.Run, o.Arch, o.Progress)
 	if err != nil {
 		return nil, err
 	}
+	o.Build, o.Run = A.name(o.Build), B.name(o.Run)
 	cfg, err := B.k.Config()
 	if err != nil {
 		return nil, err
@@ -138,7 +139,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if want == nil {
 		var paths []string
 		for _, p := range B.paths {
-			paths = append(paths, p)
+			paths = append(paths, B.k.ModulePath(p))
 		}
 		if o.All {
 			want = SelectAll(paths)
