@@ -1,9 +1,11 @@
 package cases
 
 import (
+	"encoding/binary"
 	"errors"
 
 	"github.com/btfrecon/btfrecon/harness/btf"
+	"github.com/btfrecon/btfrecon/harness/load"
 )
 
 // Class groups cases by what they are about.
@@ -27,12 +29,23 @@ type Input struct {
 	D, S   *btf.Spec // the module's distilled base and the split on it
 	Orig   []byte    // the module's .BTF as built (split on the build's vmlinux)
 	Target *btf.Spec // vmlinux BTF of the kernel the module is loaded on
+	IDs    *BTFIDs   // the module's .BTF_ids (nil: it has none)
+}
+
+// BTFIDs is a module's .BTF_ids as its row loads it: ids in the numbering
+// of D and S (as resolve_btfids fills them for a module with .BTF.base),
+// and its __BTF_ID__ symbols.
+type BTFIDs struct {
+	Sec   []byte
+	Order binary.ByteOrder
+	Syms  []load.IDSym
 }
 
 // Made is one built case: the sections to load and what was changed.
 type Made struct {
 	What        string // what this instance changed, concretely
 	Split, Base []byte // .BTF and .BTF.base; Base nil: no .BTF.base
+	IDs         []byte // .BTF_ids to write (nil: the module's own, Input.IDs)
 }
 
 // ErrNotApplicable: the input cannot give this case (another module may).
@@ -86,7 +99,7 @@ func Module() []Case {
 		stale(),
 		renamed(), embeddedSize(), twoCandidates(),
 		otherEndian(), truncated(), forbiddenKind(), typedefInBase(), baseIDOutOfRange(), splitIDOutOfRange(),
-		typedefCycle(), arrayCycle(), arrayTypedefCycle(), ptrIDOutOfRange(),
+		typedefCycle(), arrayCycle(), arrayTypedefCycle(), ptrIDOutOfRange(), btfIDsOutOfRange(),
 	}
 }
 
