@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,9 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/u-root/gobusybox/src/pkg/golang"
-	"github.com/u-root/mkuimage/uimage"
-	"github.com/u-root/uio/llog"
 	"github.com/ulikunitz/xz"
 
 	"github.com/btfrecon/btfrecon/harness/cache"
@@ -111,22 +107,23 @@ func BuildInitramfs(ctx context.Context, k *kernels.Kernel, src string, progress
 		files = append(files, fmt.Sprintf("%s:lib/modules/%02d-%s.ko", p, i+1, name))
 	}
 	cpio := filepath.Join(tmp, "initramfs.cpio")
-	l := llog.New(slog.LevelError, func(format string, args ...any) { fmt.Fprintf(progress, "vm: u-root: "+format+"\n", args...) })
-	err = uimage.Create(l,
-		uimage.WithEnv(golang.DisableCGO(), golang.WithGOARCH(k.Arch), golang.WithWorkingDir(src)),
-		uimage.WithTempDir(tmp),
-		uimage.WithCPIOOutput(cpio),
-		uimage.WithBusyboxCommands(
-			"github.com/u-root/u-root/cmds/core/init",
-			"github.com/hugelgupf/vmtest/vminit/shutdownafter",
-			"github.com/hugelgupf/vmtest/vminit/vmmount",
-		),
-		uimage.WithInit("init"),
-		uimage.WithUinit("shutdownafter", append([]string{"--", "vmmount", "--", GuestTestPath}, guestTestArgs...)...),
-		uimage.WithFiles(files...),
-	)
-	if err != nil {
-		return "", fmt.Errorf("initramfs for %s: %w", k, err)
+	// u-root's builder runs as a program of its own (see mkinitramfs):
+	// linked in, its dependencies cost every btfrecon process.
+	args := []string{"run", "./harness/vm/internal/mkinitramfs", "-arch", k.Arch, "-dir", src, "-tmp", tmp, "-o", cpio}
+	for _, f := range files {
+		args = append(args, "-file", f)
+	}
+	args = append(args, "--", "shutdownafter", "--", "vmmount", "--", GuestTestPath)
+	args = append(args, guestTestArgs...)
+	cmd := exec.CommandContext(ctx, goTool(), args...)
+	cmd.Dir = src
+	// The helper runs on the host; the guest's GOARCH is its -arch.
+	cmd.Env = append(os.Environ(), "GOOS=", "GOARCH=")
+	var stderr bytes.Buffer
+	cmd.Stdout = progress
+	cmd.Stderr = io.MultiWriter(progress, &stderr)
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("initramfs for %s: %w\n%s", k, err, bytes.TrimSpace(stderr.Bytes()))
 	}
 	if err := os.Rename(cpio, out); err != nil {
 		return "", err
@@ -161,11 +158,7 @@ func GuestTest(ctx context.Context, src, arch, out string) error {
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return err
 	}
-	gobin := os.Getenv("GO")
-	if gobin == "" {
-		gobin = "go"
-	}
-	cmd := exec.CommandContext(ctx, gobin, "test", "-c", "-tags", "vmguest", "-trimpath", "-ldflags=-s -w", "-o", out, "./gotest")
+	cmd := exec.CommandContext(ctx, goTool(), "test", "-c", "-tags", "vmguest", "-trimpath", "-ldflags=-s -w", "-o", out, "./gotest")
 	cmd.Dir = src
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
 	if b, err := cmd.CombinedOutput(); err != nil {
@@ -215,6 +208,14 @@ func writeNewc(w *bytes.Buffer, name string, mode uint32, data []byte) {
 	pad()
 	w.Write(data)
 	pad()
+}
+
+// goTool is the go command: $GO, else go from $PATH.
+func goTool() string {
+	if g := os.Getenv("GO"); g != "" {
+		return g
+	}
+	return "go"
 }
 
 // SourceRoot finds the btfrecon module root: $BTFRECON_SRC, else the

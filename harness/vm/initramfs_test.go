@@ -2,11 +2,16 @@ package vm
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/btfrecon/btfrecon/harness/internal/realdata"
 )
 
 // readNewc lists the entries of concatenated newc archives.
@@ -65,6 +70,76 @@ func TestWithGuestTest(t *testing.T) {
 	got := readNewc(t, b)
 	if string(got["init"]) != "#!/bin/sh\n" || !bytes.Equal(got[GuestTestPath[1:]], payload) {
 		t.Fatalf("entries: %q", got)
+	}
+}
+
+// TestBuildInitramfs builds the initramfs through the mkinitramfs helper into
+// a scratch cache and reads it back: u-root's init, the busybox with
+// vmtest's commands, the uinit line, and the 9p modules equal to what xz(1)
+// inflates from the kernel package. It compiles u-root (20-70 s), so it runs
+// with the VM tests.
+func TestBuildInitramfs(t *testing.T) {
+	if os.Getenv("BTFRECON_VM") != "1" {
+		t.Skip("compiles u-root: run with BTFRECON_VM=1 (make vm-test)")
+	}
+	xzPath, err := exec.LookPath("xz")
+	if err != nil {
+		t.Skip("no xz(1) to inflate the modules independently")
+	}
+	k := realdata.Kernel(t, "6.12.117", "amd64")
+	src, err := SourceRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("BTFRECON_CACHE", t.TempDir())
+	var progress bytes.Buffer
+	out, err := BuildInitramfs(context.Background(), k, src, &progress)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, progress.Bytes())
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := readNewc(t, b)
+	for _, name := range []string{"bbin/bb", "bbin/init", "bbin/shutdownafter", "bbin/vmmount", "init"} {
+		if _, ok := got[name]; !ok {
+			t.Errorf("no %s in the archive", name)
+		}
+	}
+	if elf := got["bbin/bb"]; len(elf) < 20 || string(elf[:4]) != "\x7fELF" || binary.LittleEndian.Uint16(elf[18:]) != 62 {
+		t.Errorf("bbin/bb is not an x86-64 ELF")
+	}
+	// u-root's uinit: a symlink to the command, its arguments quoted one a
+	// line in etc/uinit.flags.
+	if l := string(got["bin/uinit"]); l != "../bbin/shutdownafter" {
+		t.Errorf("bin/uinit -> %q, want ../bbin/shutdownafter", l)
+	}
+	var flags []string
+	for _, a := range append([]string{"--", "vmmount", "--", GuestTestPath}, guestTestArgs...) {
+		flags = append(flags, strconv.Quote(a))
+	}
+	if f, want := string(got["etc/uinit.flags"]), strings.Join(flags, "\n"); f != want {
+		t.Errorf("etc/uinit.flags %q, want %q", f, want)
+	}
+	for i, name := range NinePModules {
+		p, err := k.Module(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := exec.Command(xzPath, "-dc", p).Output()
+		if err != nil {
+			t.Fatalf("xz -dc %s: %v", p, err)
+		}
+		entry := "lib/modules/0" + strconv.Itoa(i+1) + "-" + name + ".ko"
+		if !bytes.Equal(got[entry], want) {
+			t.Errorf("%s: %d bytes, want the %d xz inflates from %s", entry, len(got[entry]), len(want), p)
+		}
+	}
+	// A second call finds it in the cache.
+	again, err := BuildInitramfs(context.Background(), k, src, nil)
+	if err != nil || again != out {
+		t.Fatalf("second build: %q, %v; want the cached %q", again, err, out)
 	}
 }
 
