@@ -38,6 +38,7 @@ func init() {
 		"repro":    {"MODULE.ko --run 6.12.117 [--arch amd64|arm64] [--allow-bad-input] [--json] [--keep]", "load a module on a catalog kernel; show what the kernel did with its BTF and what the model predicts", runRepro},
 		"kernels":  {"[list] | fetch RELEASE [--arch amd64|arm64] [--headers]", "list the pinned, resolved and cached Debian kernels; fetch one (any release: X.Y.Z, X.Y.Z+debN)", runKernels},
 		"compat":   {"[--build 6.12.107] [--run 6.12.117] [--arch amd64] [--modules all|LIST] [--json]", "which modules built on one Debian point release keep their BTF on another, and why not", runCompat},
+		"validate": {"--tree SRC [--patch P.patch ...] [--arch amd64|arm64] [--kasan] [--fragment F ...] [--other F] [--json]", "build two kernels of a tree whose vmlinux BTF differ, load modules built on one into the other; exit 0 iff every row agrees with the model", runValidate},
 		"module":   {"build SRC_DIR --kernel R [--arch amd64|arm64] [--distiller real|model] -o OUT.ko [--jobs N] [--keep DIR] | chroot --kernel R [--arch] | call MODULE.ko --kernel R --kfunc NAME [--arg N]", "build an out-of-tree module in the kernel's own Debian userland; the kernel's BTF distillation vs the model's", runModule},
 	}
 }
@@ -52,6 +53,7 @@ var examples = map[string]string{
 	"vm":       "btfrecon vm run --build 6.12.107 --run 6.12.117 --modules nls_utf8,vfat",
 	"repro":    "btfrecon repro ./mymod.ko --run 6.12.117",
 	"compat":   "btfrecon compat --build 6.12.107 --run 6.12.117 --modules gpio-amdpt",
+	"validate": "btfrecon validate --tree /usr/src/linux-source-6.1.tar.xz --patch kernel-patch/series/0001-*.patch",
 	"module":   "btfrecon module build testmodule/kfuncset --kernel 7.2.13+deb14 --distiller model -o kfuncset.ko",
 }
 

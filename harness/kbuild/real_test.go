@@ -84,3 +84,23 @@ func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
 }
+
+// TestRealPrepare only extracts, patches and hashes the tree of
+// TestRealBuild (light work, before a build waits for the CPU).
+func TestRealPrepare(t *testing.T) {
+	tree := os.Getenv("BTFRECON_KBUILD_TREE")
+	if tree == "" || os.Getenv("BTFRECON_KBUILD_CACHE") == "" {
+		t.Skip("BTFRECON_KBUILD_TREE or BTFRECON_KBUILD_CACHE not set")
+	}
+	var patches []string
+	if p := os.Getenv("BTFRECON_KBUILD_PATCHES"); p != "" {
+		patches = strings.Split(p, ":")
+	}
+	bl := &Builder{Cache: os.Getenv("BTFRECON_KBUILD_CACHE"), Progress: testWriter{t}}
+	tr, b, err := bl.Prepare(Spec{Tree: tree, Patches: patches, Arch: "amd64",
+		Pahole: os.Getenv("BTFRECON_KBUILD_PAHOLE")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("tree %s (Linux %s), source %s, key %s", tr.Dir, tr.Version, b.Src, b.Key)
+}

@@ -1,0 +1,451 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/btfrecon/btfrecon/gotest"
+	"github.com/btfrecon/btfrecon/harness/btffile"
+	"github.com/btfrecon/btfrecon/harness/cache"
+	"github.com/btfrecon/btfrecon/harness/cases"
+	"github.com/btfrecon/btfrecon/harness/kbuild"
+	"github.com/btfrecon/btfrecon/harness/kmod"
+	"github.com/btfrecon/btfrecon/harness/report"
+	"github.com/btfrecon/btfrecon/harness/scenario"
+	"github.com/btfrecon/btfrecon/harness/vm"
+)
+
+// listFlag is a flag given once per value (--patch P --patch Q).
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// validateProfile is what validate builds for one tree version: kernel
+// A's fragments (relative to the btfrecon source), the second one's, the
+// KASAN one, and the module directories built against both.
+type validateProfile struct {
+	frags   map[string][]string // by arch
+	other   string
+	kasan   string
+	modules []string
+	// ownPahole: the tree's kbuild distils external modules only with a
+	// newer pahole than the kernel needs (6.1 + our series: >= 1.28), so
+	// the real-distiller build passes the trixie one.
+	ownPahole bool
+	// kernelPahole: the kernels are built with the trixie pahole too
+	// (6.11+: CONFIG_PAHOLE_VERSION decides the module BTF features).
+	kernelPahole bool
+}
+
+// profileFor picks the profile of a Linux version.
+func profileFor(major, minor int) (validateProfile, error) {
+	switch {
+	case major == 6 && minor == 1:
+		return validateProfile{
+			frags: map[string][]string{
+				"amd64": {"vmimages/linux-6.1/minimal.config"},
+				"arm64": {"vmimages/linux-6.1/minimal-arm64.config"},
+			},
+			other:     "vmimages/linux-6.1/other.config",
+			kasan:     "vmimages/linux-6.1/kasan.config",
+			modules:   []string{"kernel-patch/testmod", "testmodule/kfuncset"},
+			ownPahole: true,
+		}, nil
+	case major == 6 && minor >= 11 || major == 7:
+		return validateProfile{
+			frags: map[string][]string{
+				"amd64": {"kernel-patch/upstream/kernel/minimal-7.2.config", "kernel-patch/upstream/kernel/guest-7.2.config"},
+			},
+			other:        "vmimages/linux-6.1/other.config",
+			kasan:        "vmimages/linux-6.1/kasan.config",
+			modules:      []string{"testmodule", "testmodule/kfuncset", "testmodule/structs", "kernel-patch/upstream/testmod"},
+			kernelPahole: true,
+		}, nil
+	}
+	return validateProfile{}, fmt.Errorf("Linux %d.%d: validate knows 6.1 and 6.11 to 7.x (distilled base BTF); pass --fragment and --other for another tree", major, minor)
+}
+
+// validateRun is one scenario of the validation and its report.
+type validateRun struct {
+	Name   string           `json:"name"`
+	Report *scenario.Report `json:"report"`
+}
+
+// validateReport is validate's --json: the report schema, the builds and
+// each scenario's report.
+type validateReport struct {
+	report.Header
+	Tree    string          `json:"tree"`
+	Version string          `json:"version"`
+	Patches []string        `json:"patches,omitempty"`
+	Builds  []*kbuild.Build `json:"builds"`
+	Phases  []validatePhase `json:"phases"`
+	Runs    []validateRun   `json:"runs"`
+	Agree   bool            `json:"agree"`
+	Notes   []string        `json:"notes,omitempty"`
+	Seconds report.Seconds  `json:"seconds"`
+}
+
+type validatePhase struct {
+	Phase   string         `json:"phase"`
+	Seconds report.Seconds `json:"seconds"`
+}
+
+func runValidate(e *env, args []string) error {
+	fs := newFlags(e, "validate")
+	tree := fs.String("tree", "", "the kernel source: a directory or a linux-source tarball (.tar.xz)")
+	var patches, frags listFlag
+	fs.Var(&patches, "patch", "a patch to apply (patch -p1) on a copy of the tree, in order; repeatable")
+	fs.Var(&frags, "fragment", "kernel A's config fragment over tinyconfig (default: the tree version's); repeatable")
+	other := fs.String("other", "", "the fragment added for the second kernel (default: vmimages/linux-6.1/other.config)")
+	arch := fs.String("arch", "amd64", "amd64 or arm64 (cross-built with gcc-aarch64-linux-gnu)")
+	kasan := fs.Bool("kasan", false, "add KASAN and kmemleak to both kernels")
+	jobs := fs.Int("jobs", 0, "make -j (0: the number of CPUs)")
+	hostile := fs.Bool("hostile", true, "add the hostile rows")
+	jsonOut := fs.Bool("json", false, "print the report as JSON")
+	timeout := fs.Duration("timeout", 10*time.Minute, "bound on each boot")
+	console := fs.Bool("console", false, "copy the guest's serial console to stderr")
+	if _, err := parseInterleaved(fs, args); err != nil {
+		return err
+	}
+	if *tree == "" {
+		return usageError{"--tree is required"}
+	}
+	if *arch != "amd64" && *arch != "arm64" {
+		return usageError{"--arch must be amd64 or arm64"}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	v := &validator{e: e, arch: *arch, jobs: *jobs, t0: time.Now()}
+	rep, err := v.run(ctx, *tree, patches, frags, *other, *kasan, *hostile, vmOpts(e, *timeout, *console))
+	if err != nil {
+		if errors.Is(err, kbuild.ErrNotKernelTree) || errors.Is(err, kbuild.ErrPatch) || errors.Is(err, kbuild.ErrToolchain) {
+			return usageError{err.Error()}
+		}
+		return err
+	}
+	if *jsonOut {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		writeValidateText(e.stdout, rep)
+	}
+	if !rep.Agree {
+		return verdictError{fmt.Errorf("rows disagree with the model (%s)", rep.disagreeSummary())}
+	}
+	return nil
+}
+
+func vmOpts(e *env, timeout time.Duration, console bool) []vm.Option {
+	o := []vm.Option{vm.Timeout(timeout), vm.WithAccel(vm.Accel("auto"))}
+	if console {
+		o = append(o, vm.Console(e.stderr))
+	}
+	return o
+}
+
+type validator struct {
+	e    *env
+	arch string
+	jobs int
+	t0   time.Time
+	rep  *validateReport
+}
+
+func (v *validator) logf(format string, args ...any) {
+	fmt.Fprintf(v.e.stderr, format+"\n", args...)
+}
+
+// phase runs f and records its seconds.
+func (v *validator) phase(name string, f func() error) error {
+	t := time.Now()
+	v.logf("validate: %s ...", name)
+	err := f()
+	s := time.Since(t).Seconds()
+	v.rep.Phases = append(v.rep.Phases, validatePhase{Phase: name, Seconds: report.Seconds(s)})
+	if err == nil {
+		v.logf("validate: %s: %.1f s (%.1f s in all)", name, s, time.Since(v.t0).Seconds())
+	}
+	return err
+}
+
+func (v *validator) run(ctx context.Context, tree string, patches, frags []string, other string,
+	kasan, hostile bool, vmo []vm.Option) (*validateReport, error) {
+	src, err := vm.SourceRoot()
+	if err != nil {
+		return nil, err
+	}
+	c, err := cache.Sub("kbuild")
+	if err != nil {
+		return nil, err
+	}
+	bl := &kbuild.Builder{Cache: c, Progress: v.e.stderr}
+	v.rep = &validateReport{Header: report.NewHeader("validate", v.arch, "", "", false), Tree: tree, Patches: patches}
+	// the tree first: a path that is not a kernel tree fails before anything else
+	tr, _, err := bl.Prepare(kbuild.Spec{Tree: tree, Patches: patches, Arch: v.arch})
+	if err != nil {
+		return nil, err
+	}
+	v.rep.Version = tr.Version
+	maj, min := tr.MajorMinor()
+	prof, err := profileFor(maj, min)
+	if err != nil && len(frags) == 0 {
+		return nil, usageError{err.Error()}
+	}
+	inSrc := func(p string) string {
+		if filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(src, p)
+	}
+	if len(frags) == 0 {
+		fr, ok := prof.frags[v.arch]
+		if !ok {
+			return nil, usageError{fmt.Sprintf("Linux %s: no %s config fragment yet; pass --fragment", tr.Version, v.arch)}
+		}
+		for _, f := range fr {
+			frags = append(frags, inSrc(f))
+		}
+	}
+	if other == "" {
+		other = inSrc(prof.other)
+	}
+	if kasan {
+		frags = append(frags, inSrc(prof.kasan))
+	}
+	trixie := ""
+	if prof.kernelPahole || prof.ownPahole {
+		if trixie, err = trixiePahole(src); err != nil {
+			return nil, err
+		}
+	}
+	kpahole := ""
+	if prof.kernelPahole {
+		kpahole = trixie
+	}
+	specA := kbuild.Spec{Tree: tree, Patches: patches, Arch: v.arch, Fragments: frags, Pahole: kpahole, Jobs: v.jobs, Name: "A"}
+	specB := specA
+	specB.Fragments = append(append([]string{}, frags...), other)
+	specB.Name = "B (A + " + filepath.Base(other) + ")"
+	var A, B *kbuild.Build
+	if err := v.phase("build A", func() error { A, err = bl.Build(ctx, specA); return err }); err != nil {
+		return nil, err
+	}
+	if err := v.phase("build B", func() error { B, err = bl.Build(ctx, specB, A); return err }); err != nil {
+		return nil, err
+	}
+	v.rep.Builds = []*kbuild.Build{A, B}
+	if same, err := sameVmlinuxBTF(A, B); err != nil {
+		return nil, err
+	} else if same {
+		return nil, fmt.Errorf("kernels A (%s) and B (%s) have the same vmlinux BTF: %s adds no types, so nothing is relocated", A.Dir, B.Dir, other)
+	}
+
+	work := filepath.Join(c, "validate", A.Key+"-"+B.Key)
+	var plainA, plainB, real []string
+	err = v.phase("modules", func() error {
+		log, err := os.Create(filepath.Join(work + ".modules.log"))
+		if err != nil {
+			return err
+		}
+		defer log.Close()
+		plainVars := []string{}
+		if maj >= 7 {
+			// 7.x distils in resolve_btfids (--distill_base for external
+			// modules): the model's rows start from the plain split
+			plainVars = append(plainVars, "RESOLVE_BTFIDS_FLAGS=")
+		}
+		for _, m := range prof.modules {
+			name := strings.ReplaceAll(m, "/", "-")
+			ka, err := A.BuildModule(ctx, inSrc(m), filepath.Join(work, "mod", "A-"+name), plainVars, log)
+			if err != nil {
+				return err
+			}
+			kb, err := B.BuildModule(ctx, inSrc(m), filepath.Join(work, "mod", "B-"+name), plainVars, log)
+			if err != nil {
+				return err
+			}
+			for _, k := range ka {
+				if hasBase, err := hasBTFBase(k); err != nil {
+					return err
+				} else if hasBase {
+					return fmt.Errorf("%s: the plain build has .BTF.base: this tree's kbuild distils external modules in a way validate cannot turn off", k)
+				}
+			}
+			plainA, plainB = append(plainA, ka...), append(plainB, kb...)
+			var rvars []string
+			if prof.ownPahole {
+				rvars = append(rvars, "PAHOLE="+trixie)
+			}
+			kr, err := A.BuildModule(ctx, inSrc(m), filepath.Join(work, "mod", "real-"+name), rvars, log)
+			if err != nil {
+				return err
+			}
+			for _, k := range kr {
+				if hasBase, err := hasBTFBase(k); err != nil {
+					return err
+				} else if hasBase {
+					real = append(real, k)
+				}
+			}
+		}
+		if len(real) == 0 {
+			v.rep.Notes = append(v.rep.Notes, "the tree's own kbuild made no .BTF.base for external modules: no real-distiller rows")
+		}
+		if err := A.View(filepath.Join(work, "A"), plainA); err != nil {
+			return err
+		}
+		return B.View(filepath.Join(work, "B"), plainB)
+	})
+	if err != nil {
+		return nil, err
+	}
+	v.logf("validate: %d modules against A and B, %d with the tree's own .BTF.base", len(plainA), len(real))
+
+	base := scenario.Options{Arch: v.arch, Build: filepath.Join(work, "A"), Run: filepath.Join(work, "B"),
+		Src: src, Progress: v.e.stderr, VM: vmo}
+	classes := []cases.Class{cases.Stale, cases.Negative}
+	if hostile {
+		classes = append(classes, cases.Hostile)
+	}
+	o := base
+	o.Cases = cases.Select(false, classes...)
+	if err := v.phase("boot: modules, before/after, negative, hostile, kfunc rows", func() error {
+		r, err := scenario.Run(ctx, o)
+		if err != nil {
+			return err
+		}
+		v.rep.Runs = append(v.rep.Runs, validateRun{Name: "model: modules built on A, distilled by the model, loaded on B", Report: r})
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if len(real) > 0 {
+		o := base
+		o.Modules = []string{}
+		for _, k := range real {
+			o.Extra = append(o.Extra, scenario.ExtraModule{Role: scenario.RoleTestModule, Path: k, Flags: gotest.ForceFlags})
+		}
+		if err := v.phase("boot: the tree's own distiller", func() error {
+			r, err := scenario.Run(ctx, o)
+			if err != nil {
+				return err
+			}
+			v.rep.Runs = append(v.rep.Runs, validateRun{Name: "real: modules as the tree's kbuild distilled them on A, loaded on B", Report: r})
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	v.rep.Agree = true
+	for _, r := range v.rep.Runs {
+		if r.Report.Disagree() {
+			v.rep.Agree = false
+		}
+	}
+	if len(v.rep.Runs) > 0 {
+		h := v.rep.Runs[0].Report.Header
+		v.rep.Build, v.rep.Run, v.rep.AllowMismatch = h.Build+" (A: "+A.Key+")", h.Run+" (B: "+B.Key+")", h.AllowMismatch
+	}
+	v.rep.Seconds = report.Seconds(time.Since(v.t0).Seconds())
+	return v.rep, nil
+}
+
+func (r *validateReport) disagreeSummary() string {
+	var parts []string
+	for _, run := range r.Runs {
+		s := run.Report.Summary
+		parts = append(parts, fmt.Sprintf("%s: %d disagreements, boot %s", strings.SplitN(run.Name, ":", 2)[0],
+			s.Disagreements, s.BootVerdict))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func writeValidateText(w io.Writer, r *validateReport) {
+	fmt.Fprintf(w, "btfrecon validate: Linux %s %s, tree %s", r.Version, r.Arch, r.Tree)
+	if len(r.Patches) > 0 {
+		fmt.Fprintf(w, " + %d patches", len(r.Patches))
+	}
+	fmt.Fprintln(w)
+	for i, b := range r.Builds {
+		how := fmt.Sprintf("built in %.0f s", b.Seconds)
+		if b.Cached {
+			how = "cached"
+		}
+		if b.Seed != "" && !b.Cached {
+			how += " from " + b.Seed + "'s objects"
+		}
+		var fr []string
+		for _, f := range b.Fragments {
+			fr = append(fr, filepath.Base(f))
+		}
+		fmt.Fprintf(w, "kernel %c %s: %s (%s)\n", 'A'+i, b.Key, strings.Join(fr, " + "), how)
+	}
+	for _, run := range r.Runs {
+		fmt.Fprintf(w, "\n== %s\n", run.Name)
+		run.Report.WriteText(w)
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	var ph []string
+	for _, p := range r.Phases {
+		ph = append(ph, fmt.Sprintf("%s %.0f s", strings.SplitN(p.Phase, ":", 2)[0], float64(p.Seconds)))
+	}
+	verdict := "every row agrees with the model"
+	if !r.Agree {
+		verdict = "DISAGREE: " + r.disagreeSummary()
+	}
+	fmt.Fprintf(w, "\nvalidate: %s (%s; %.0f s)\n", verdict, strings.Join(ph, ", "), float64(r.Seconds))
+}
+
+// trixiePahole is Debian trixie's pahole (kernel-patch/scripts/pahole-trixie.sh).
+func trixiePahole(src string) (string, error) {
+	dir, err := cache.Sub("kernel", "pahole")
+	if err != nil {
+		return "", err
+	}
+	out, err := exec.Command(filepath.Join(src, "kernel-patch/scripts/pahole-trixie.sh"), dir).Output()
+	if err != nil {
+		return "", fmt.Errorf("%w: pahole >= 1.28 (kernel-patch/scripts/pahole-trixie.sh %s): %v", kbuild.ErrToolchain, dir, err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// hasBTFBase: the module carries .BTF.base (its build distilled it).
+func hasBTFBase(ko string) (bool, error) {
+	m, err := kmod.Open(ko)
+	if err != nil {
+		return false, err
+	}
+	_, ok := m.BTFBase()
+	return ok, nil
+}
+
+// sameVmlinuxBTF: the two kernels' vmlinux .BTF sections are equal
+// byte for byte (then the second fragment moved no id or string).
+func sameVmlinuxBTF(a, b *kbuild.Build) (bool, error) {
+	var raw [2][]byte
+	for i, k := range []*kbuild.Build{a, b} {
+		f, err := btffile.Load(filepath.Join(k.Dir, "vmlinux"))
+		if err != nil {
+			return false, err
+		}
+		raw[i] = bytes.Clone(f.BTF)
+	}
+	return bytes.Equal(raw[0], raw[1]), nil
+}

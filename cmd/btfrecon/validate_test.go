@@ -1,0 +1,78 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestValidateUsage(t *testing.T) {
+	t.Setenv("BTFRECON_CACHE", t.TempDir())
+	notTree := t.TempDir()
+	os.WriteFile(filepath.Join(notTree, "Makefile"), []byte("all:\n"), 0o644)
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		say  []string
+	}{
+		{"no tree", []string{"validate"}, 2, []string{"--tree is required"}},
+		{"bad arch", []string{"validate", "--tree", notTree, "--arch", "riscv"}, 2, []string{"--arch must be amd64 or arm64"}},
+		{"not a tree", []string{"validate", "--tree", notTree}, 2, []string{"not a kernel source tree", notTree, "has no Kconfig"}},
+		{"missing", []string{"validate", "--tree", filepath.Join(notTree, "nope")}, 2, []string{"not a kernel source tree", "nope"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := run(tc.args, &env{stdout: &out, stderr: &errb})
+			if code != tc.code {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tc.code, errb.String())
+			}
+			for _, s := range tc.say {
+				if !strings.Contains(errb.String(), s) {
+					t.Errorf("stderr does not say %q:\n%s", s, errb.String())
+				}
+			}
+		})
+	}
+}
+
+func TestProfileFor(t *testing.T) {
+	for _, tc := range []struct {
+		major, minor int
+		ok           bool
+		first        string // kernel A's first amd64 fragment
+	}{
+		{6, 1, true, "vmimages/linux-6.1/minimal.config"},
+		{6, 12, true, "kernel-patch/upstream/kernel/minimal-7.2.config"},
+		{7, 2, true, "kernel-patch/upstream/kernel/minimal-7.2.config"},
+		{6, 6, false, ""}, // no distilled base BTF before 6.11
+		{5, 15, false, ""},
+	} {
+		p, err := profileFor(tc.major, tc.minor)
+		if (err == nil) != tc.ok {
+			t.Errorf("%d.%d: err %v, want ok=%v", tc.major, tc.minor, err, tc.ok)
+			continue
+		}
+		if tc.ok && p.frags["amd64"][0] != tc.first {
+			t.Errorf("%d.%d: A's fragment %s, want %s", tc.major, tc.minor, p.frags["amd64"][0], tc.first)
+		}
+		// every fragment and module directory a profile names exists
+		for _, fs := range p.frags {
+			for _, f := range fs {
+				if _, err := os.Stat(filepath.Join("../..", f)); err != nil {
+					t.Errorf("%d.%d: %v", tc.major, tc.minor, err)
+				}
+			}
+		}
+		for _, f := range append([]string{p.other, p.kasan}, p.modules...) {
+			if f == "" {
+				continue
+			}
+			if _, err := os.Stat(filepath.Join("../..", f)); err != nil {
+				t.Errorf("%d.%d: %v", tc.major, tc.minor, err)
+			}
+		}
+	}
+}
