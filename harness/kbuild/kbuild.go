@@ -51,6 +51,9 @@ type Spec struct {
 	Pahole    string   // kbuild's PAHOLE ("" = pahole from PATH)
 	Jobs      int      // make -j (0 = the number of CPUs)
 	Name      string   // a label for progress lines ("A", "other")
+	// ConfigOnly stops after the config is made and checked: nothing is
+	// cached (a quick check of the fragments against a tree).
+	ConfigOnly bool
 }
 
 // Build is a finished build: Dir is the object tree (make O=), holding
@@ -323,6 +326,9 @@ func (bl *Builder) Build(ctx context.Context, s Spec, seeds ...*Build) (*Build, 
 		return fail("config", err)
 	}
 	bl.logf("kbuild: %s: configured in %.1f s (%d fragment options checked)", name, t(), len(opts))
+	if s.ConfigOnly {
+		return b, nil
+	}
 	ai, _ := lookupArch(b.Arch)
 	t = timer()
 	bl.logf("kbuild: %s: building Linux %s %s -j%d%s (log %s)", name, b.Version, b.Arch, jobs,

@@ -247,3 +247,21 @@ func hexPrefix(b []byte) string {
 	}
 	return s
 }
+
+func TestConfigOnly(t *testing.T) {
+	tree := fakeTree(t)
+	cache := t.TempDir()
+	bl := &Builder{Cache: cache}
+	b, err := bl.Build(context.Background(), Spec{Tree: tree, Arch: "amd64", ConfigOnly: true,
+		Fragments: []string{fragment(t, "CONFIG_BPF=y\n")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(b.Dir); err == nil {
+		t.Errorf("a config-only run left %s", b.Dir)
+	}
+	if _, err := bl.Build(context.Background(), Spec{Tree: tree, Arch: "amd64", ConfigOnly: true,
+		Fragments: []string{fragment(t, "CONFIG_DROPPED=y\n")}}); !errors.Is(err, ErrFragment) {
+		t.Errorf("config-only with a dropped line: %v, want ErrFragment", err)
+	}
+}
