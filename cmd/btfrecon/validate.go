@@ -114,6 +114,7 @@ func runValidate(e *env, args []string) error {
 	kasan := fs.Bool("kasan", false, "add KASAN and kmemleak to both kernels")
 	jobs := fs.Int("jobs", 0, "make -j (0: the number of CPUs)")
 	hostile := fs.Bool("hostile", true, "add the hostile rows")
+	reverse := fs.Bool("reverse", true, "also boot A with the modules built on B (A refuses what B's MODULE_ALLOW_BTF_MISMATCH=y loads without BTF)")
 	jsonOut := fs.Bool("json", false, "print the report as JSON")
 	timeout := fs.Duration("timeout", 10*time.Minute, "bound on each boot")
 	console := fs.Bool("console", false, "copy the guest's serial console to stderr")
@@ -129,7 +130,7 @@ func runValidate(e *env, args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	v := &validator{e: e, arch: *arch, jobs: *jobs, t0: time.Now()}
-	rep, err := v.run(ctx, *tree, patches, frags, *other, *kasan, *hostile, vmOpts(e, *timeout, *console))
+	rep, err := v.run(ctx, *tree, patches, frags, *other, *kasan, *hostile, *reverse, vmOpts(e, *timeout, *console))
 	if err != nil {
 		if errors.Is(err, kbuild.ErrNotKernelTree) || errors.Is(err, kbuild.ErrPatch) || errors.Is(err, kbuild.ErrToolchain) {
 			return usageError{err.Error()}
@@ -185,7 +186,7 @@ func (v *validator) phase(name string, f func() error) error {
 }
 
 func (v *validator) run(ctx context.Context, tree string, patches, frags []string, other string,
-	kasan, hostile bool, vmo []vm.Option) (*validateReport, error) {
+	kasan, hostile, reverse bool, vmo []vm.Option) (*validateReport, error) {
 	src, err := vm.SourceRoot()
 	if err != nil {
 		return nil, err
@@ -331,22 +332,25 @@ func (v *validator) run(ctx context.Context, tree string, patches, frags []strin
 	if hostile {
 		classes = append(classes, cases.Hostile)
 	}
-	o := base
+	var names []string
 	// by name: the scenario's own selection takes Debian's in-tree
 	// directories, ours sit in extra/
 	for _, k := range plainB {
-		o.Modules = append(o.Modules, kmod.ModName(filepath.Base(k)))
+		names = append(names, kmod.ModName(filepath.Base(k)))
 	}
-	o.Cases = cases.Select(false, classes...)
-	if err := v.phase("boot: modules, before/after, negative, hostile, kfunc rows", func() error {
-		r, err := scenario.Run(ctx, o)
-		if err != nil {
-			return err
-		}
-		v.rep.Runs = append(v.rep.Runs, validateRun{Name: "model: modules built on A, distilled by the model, loaded on B", Report: r})
-		return nil
-	}); err != nil {
-		return nil, err
+	type plan struct {
+		phase, name string
+		o           scenario.Options
+	}
+	fwd := base
+	fwd.Modules, fwd.Cases = names, cases.Select(false, classes...)
+	plans := []plan{{"boot B: modules, before/after, negative, hostile, kfunc rows",
+		"model: modules built on A, distilled by the model, loaded on B", fwd}}
+	if reverse {
+		rev := fwd
+		rev.Build, rev.Run = base.Run, base.Build
+		plans = append(plans, plan{"boot A: the same, built on B",
+			"model, reversed: modules built on B, distilled by the model, loaded on A", rev})
 	}
 	if len(real) > 0 {
 		o := base
@@ -354,12 +358,16 @@ func (v *validator) run(ctx context.Context, tree string, patches, frags []strin
 		for _, k := range real {
 			o.Extra = append(o.Extra, scenario.ExtraModule{Role: scenario.RoleTestModule, Path: k, Flags: gotest.ForceFlags})
 		}
-		if err := v.phase("boot: the tree's own distiller", func() error {
-			r, err := scenario.Run(ctx, o)
+		plans = append(plans, plan{"boot B: the tree's own distiller",
+			"real: modules as the tree's kbuild distilled them on A, loaded on B", o})
+	}
+	for _, p := range plans {
+		if err := v.phase(p.phase, func() error {
+			r, err := scenario.Run(ctx, p.o)
 			if err != nil {
 				return err
 			}
-			v.rep.Runs = append(v.rep.Runs, validateRun{Name: "real: modules as the tree's kbuild distilled them on A, loaded on B", Report: r})
+			v.rep.Runs = append(v.rep.Runs, validateRun{Name: p.name, Report: r})
 			return nil
 		}); err != nil {
 			return nil, err
