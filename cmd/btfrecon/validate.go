@@ -260,7 +260,10 @@ func (v *validator) run(ctx context.Context, tree string, patches, frags []strin
 	work := filepath.Join(c, "validate", A.Key+"-"+B.Key)
 	var plainA, plainB, real []string
 	err = v.phase("modules", func() error {
-		log, err := os.Create(filepath.Join(work + ".modules.log"))
+		if err := os.MkdirAll(work, 0o755); err != nil {
+			return err
+		}
+		log, err := os.Create(filepath.Join(work, "modules.log"))
 		if err != nil {
 			return err
 		}
@@ -271,46 +274,59 @@ func (v *validator) run(ctx context.Context, tree string, patches, frags []strin
 			// modules): the model's rows start from the plain split
 			plainVars = append(plainVars, "RESOLVE_BTFIDS_FLAGS=")
 		}
-		for i, m := range prof.modules {
-			name := strings.ReplaceAll(m, "/", "-")
-			ka, err := A.BuildModule(ctx, inSrc(m), filepath.Join(work, "mod", "A-"+name), plainVars, log)
-			if err != nil && i > 0 && errors.Is(err, kbuild.ErrModule) {
-				// the first is the test module; another may need what
-				// this tree or config lacks: said, not fatal
-				v.rep.Notes = append(v.rep.Notes, fmt.Sprintf("%s does not build against A: no rows (%s)", m,
+		var srcs []string
+		for _, m := range prof.modules {
+			srcs = append(srcs, inSrc(m))
+		}
+		ka, failed, err := A.BuildModules(ctx, srcs, filepath.Join(work, "mod", "A"), plainVars, v.jobs, log)
+		if err != nil {
+			return err
+		}
+		if err := failed[srcs[0]]; err != nil {
+			return err // the test module itself must build
+		}
+		var ok []string
+		for _, s := range srcs {
+			if err := failed[s]; err != nil {
+				// another may need what this tree or config lacks: said, not fatal
+				v.rep.Notes = append(v.rep.Notes, fmt.Sprintf("%s does not build against A: no rows (%s)", s,
 					strings.SplitN(err.Error(), "\n", 2)[0]))
 				v.logf("validate: %v", err)
 				continue
 			}
-			if err != nil {
+			ok = append(ok, s)
+		}
+		for _, k := range ka {
+			if hasBase, err := hasBTFBase(k); err != nil {
 				return err
+			} else if hasBase {
+				return fmt.Errorf("%s: the plain build has .BTF.base: this tree's kbuild distils external modules in a way validate cannot turn off", k)
 			}
-			kb, err := B.BuildModule(ctx, inSrc(m), filepath.Join(work, "mod", "B-"+name), plainVars, log)
-			if err != nil {
+		}
+		kb, failed, err := B.BuildModules(ctx, ok, filepath.Join(work, "mod", "B"), plainVars, v.jobs, log)
+		if err != nil {
+			return err
+		}
+		for s, err := range failed {
+			return fmt.Errorf("%s builds against A but not against B: %w", s, err)
+		}
+		plainA, plainB = ka, kb
+		var rvars []string
+		if prof.ownPahole {
+			rvars = append(rvars, "PAHOLE="+trixie)
+		}
+		kr, failed, err := A.BuildModules(ctx, ok, filepath.Join(work, "mod", "real"), rvars, v.jobs, log)
+		if err != nil {
+			return err
+		}
+		for s, err := range failed {
+			return fmt.Errorf("%s: the tree's own kbuild: %w", s, err)
+		}
+		for _, k := range kr {
+			if hasBase, err := hasBTFBase(k); err != nil {
 				return err
-			}
-			for _, k := range ka {
-				if hasBase, err := hasBTFBase(k); err != nil {
-					return err
-				} else if hasBase {
-					return fmt.Errorf("%s: the plain build has .BTF.base: this tree's kbuild distils external modules in a way validate cannot turn off", k)
-				}
-			}
-			plainA, plainB = append(plainA, ka...), append(plainB, kb...)
-			var rvars []string
-			if prof.ownPahole {
-				rvars = append(rvars, "PAHOLE="+trixie)
-			}
-			kr, err := A.BuildModule(ctx, inSrc(m), filepath.Join(work, "mod", "real-"+name), rvars, log)
-			if err != nil {
-				return err
-			}
-			for _, k := range kr {
-				if hasBase, err := hasBTFBase(k); err != nil {
-					return err
-				} else if hasBase {
-					real = append(real, k)
-				}
+			} else if hasBase {
+				real = append(real, k)
 			}
 		}
 		if len(real) == 0 {
