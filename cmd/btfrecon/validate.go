@@ -448,7 +448,17 @@ func writeValidateText(w io.Writer, r *validateReport) {
 	if !r.Agree {
 		verdict = "DISAGREE: " + r.disagreeSummary()
 	}
-	fmt.Fprintf(w, "\nvalidate: %s (%s; %.0f s)\n", verdict, strings.Join(ph, ", "), float64(r.Seconds))
+	fmt.Fprintln(w)
+	line := "phases:"
+	for _, p := range ph {
+		if len(line)+len(p)+2 > 100 {
+			fmt.Fprintln(w, line)
+			line = "       "
+		}
+		line += " " + p + ","
+	}
+	fmt.Fprintln(w, strings.TrimSuffix(line, ","))
+	fmt.Fprintf(w, "validate: %s (%.0f s)\n", verdict, float64(r.Seconds))
 }
 
 // trixiePahole is Debian trixie's pahole (kernel-patch/scripts/pahole-trixie.sh).
