@@ -425,11 +425,17 @@ func writeValidateText(w io.Writer, r *validateReport) {
 			how = "cached"
 		}
 		if b.Seed != "" && !b.Cached {
-			how += " from " + b.Seed + "'s objects"
+			from := b.Seed
+			for j, o := range r.Builds[:i] {
+				if o.Key == b.Seed {
+					from = string(rune('A' + j))
+				}
+			}
+			how += " from " + from + "'s objects"
 		}
 		var fr []string
 		for _, f := range b.Fragments {
-			fr = append(fr, filepath.Base(f))
+			fr = append(fr, strings.TrimSuffix(filepath.Base(f), ".config"))
 		}
 		fmt.Fprintf(w, "kernel %c %s: %s (%s)\n", 'A'+i, b.Key, strings.Join(fr, " + "), how)
 	}

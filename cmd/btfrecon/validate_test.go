@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/btfrecon/btfrecon/harness/kbuild"
+	"github.com/btfrecon/btfrecon/harness/scenario"
 )
 
 func TestValidateUsage(t *testing.T) {
@@ -73,6 +76,41 @@ func TestProfileFor(t *testing.T) {
 			if _, err := os.Stat(filepath.Join("../..", f)); err != nil {
 				t.Errorf("%d.%d: %v", tc.major, tc.minor, err)
 			}
+		}
+	}
+}
+
+func TestValidateText(t *testing.T) {
+	r := &validateReport{Version: "7.2.13", Tree: "/usr/src/linux-source-7.2.tar.xz", Agree: false, Seconds: 812}
+	r.Arch = "amd64"
+	r.Builds = []*kbuild.Build{
+		{Key: "e643dc8e2607bd1c", Fragments: []string{"/x/minimal-7.2.config", "/x/guest-7.2.config"}, Seconds: 540},
+		{Key: "0123456789abcdef", Fragments: []string{"/x/minimal-7.2.config", "/x/guest-7.2.config", "/x/other.config"},
+			Seconds: 61, Seed: "e643dc8e2607bd1c"},
+	}
+	for _, p := range []string{"build A", "build B", "modules", "boot B: modules, before/after, negative, hostile, kfunc rows",
+		"boot A: the same, built on B", "boot B: the tree's own distiller", "extra phase one", "extra phase two"} {
+		r.Phases = append(r.Phases, validatePhase{Phase: p, Seconds: 123.4})
+	}
+	rep := &scenario.Report{}
+	rep.Summary.Disagreements = 2
+	rep.Summary.BootVerdict = "clean"
+	r.Runs = []validateRun{{Name: "model: modules built on A, distilled by the model, loaded on B", Report: rep}}
+	var b bytes.Buffer
+	writeValidateText(&b, r)
+	out := b.String()
+	for _, l := range strings.Split(out, "\n") {
+		if len(l) > 100 {
+			t.Errorf("line over 100 columns (%d): %q", len(l), l)
+		}
+	}
+	for _, want := range []string{
+		"kernel A e643dc8e2607bd1c: minimal-7.2 + guest-7.2 (built in 540 s)\n",
+		"kernel B 0123456789abcdef: minimal-7.2 + guest-7.2 + other (built in 61 s from A's objects)\n",
+		"validate: DISAGREE: model: 2 disagreements, boot clean (812 s)\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
 }
