@@ -101,7 +101,18 @@ func TestPlan(t *testing.T) {
 	}
 	for _, s := range plan.Steps {
 		w.write(Record{Event: "start", Step: s.Name, Module: s.Module})
-		rec, hung := runStep(dir, s, max(timeout, time.Duration(s.TimeoutSeconds)*time.Second))
+		// A module still at work past its bound (test_bpf's log, tcrypt's
+		// modprobe loads of every algorithm it tests) is slow, not stuck.
+		mark := w.size()
+		busy := func(waited time.Duration) bool {
+			grew := klog.hold(Busy) > 0 || w.size() > mark
+			if grew {
+				w.write(Record{Event: "progress", Step: s.Name, Module: s.Module, Millis: waited.Milliseconds()})
+			}
+			mark = w.size()
+			return grew
+		}
+		rec, hung := runStep(dir, s, max(timeout, time.Duration(s.TimeoutSeconds)*time.Second), busy)
 		rec.Kmsg = klog.drain()
 		w.write(rec)
 		if hung {
@@ -112,35 +123,52 @@ func TestPlan(t *testing.T) {
 	w.write(Record{Event: "end", Taint: taint(), Kmsg: klog.drain()})
 }
 
-func runStep(dir string, s Step, timeout time.Duration) (Record, bool) {
+// runStep loads s, waiting timeout for finit_module, and another timeout
+// each time busy says the module was at work meanwhile (see Extend).
+func runStep(dir string, s Step, timeout time.Duration, busy func(waited time.Duration) bool) (Record, bool) {
 	rec := Record{Event: "done", Step: s.Name, Module: s.Module}
 	start := time.Now()
 
 	errc := make(chan error, 1)
 	go func() { errc <- load(filepath.Join(dir, s.File), s.Flags) }()
-	select {
-	case err := <-errc:
-		rec.LoadMicros = time.Since(start).Microseconds()
-		switch {
-		case err == nil:
-			rec.Loaded = true
-		case errors.Is(err, unix.EEXIST) && alreadyLoaded(s.Module):
-			// EEXIST is also what an init may return (an id taken by a
-			// module loaded before): only a module still there was loaded.
-			rec.Loaded, rec.AlreadyLoaded = true, true
-		default:
-			rec.LoadErr = err.Error()
-			var en unix.Errno
-			if errors.As(err, &en) {
-				rec.Errno = int(en)
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	var err error
+wait:
+	for {
+		select {
+		case err = <-errc:
+			break wait
+		case <-timer.C:
+			waited := time.Since(start)
+			if Extend(waited, timeout, busy(waited)) {
+				timer.Reset(timeout)
+				continue
 			}
+			rec.Event = "hung"
+			rec.LoadMicros = waited.Microseconds()
+			rec.LoadErr = fmt.Sprintf("finit_module still running after %v", waited.Round(time.Second))
+			if waited > timeout+timeout/2 {
+				rec.LoadErr += fmt.Sprintf(" (at work past its bound of %v, up to the cap of %v)", timeout, BusyCap)
+			}
+			rec.Millis = waited.Milliseconds()
+			return rec, true
 		}
-	case <-time.After(timeout):
-		rec.Event = "hung"
-		rec.LoadMicros = time.Since(start).Microseconds()
-		rec.LoadErr = fmt.Sprintf("finit_module still running after %v", timeout)
-		rec.Millis = time.Since(start).Milliseconds()
-		return rec, true
+	}
+	rec.LoadMicros = time.Since(start).Microseconds()
+	switch {
+	case err == nil:
+		rec.Loaded = true
+	case errors.Is(err, unix.EEXIST) && alreadyLoaded(s.Module):
+		// EEXIST is also what an init may return (an id taken by a
+		// module loaded before): only a module still there was loaded.
+		rec.Loaded, rec.AlreadyLoaded = true, true
+	default:
+		rec.LoadErr = err.Error()
+		var en unix.Errno
+		if errors.As(err, &en) {
+			rec.Errno = int(en)
+		}
 	}
 
 	if rec.Loaded {
@@ -249,12 +277,39 @@ func (r *recorder) write(rec Record) {
 
 func (r *recorder) close() { r.f.Close() }
 
+// size is how long the results file is (the modprobe loads append to it).
+func (r *recorder) size() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	fi, err := r.f.Stat()
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
 // kmsg reads new kernel log records from /dev/kmsg without blocking; when
 // /dev/kmsg cannot be opened it falls back to the syslog buffer (klogctl),
 // returning only what is new since the last call.
 type kmsg struct {
 	fd   int
 	last string // klogctl fallback: the buffer seen last time
+	// held are lines read while a step was still running (hold), given
+	// out with the step's by the next drain.
+	held []string
+}
+
+// hold reads what is new into held and returns how many of those lines
+// count (by the count function).
+func (k *kmsg) hold(count func(string) bool) int {
+	n := 0
+	for _, l := range k.read() {
+		k.held = append(k.held, l)
+		if count(l) {
+			n++
+		}
+	}
+	return n
 }
 
 func openKmsg() *kmsg {
@@ -274,6 +329,12 @@ func (k *kmsg) close() {
 }
 
 func (k *kmsg) drain() []string {
+	lines := append(k.held, k.read()...)
+	k.held = nil
+	return lines
+}
+
+func (k *kmsg) read() []string {
 	if k.fd < 0 {
 		return k.drainSyslog()
 	}

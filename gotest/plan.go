@@ -25,6 +25,7 @@ import (
 	"io"
 	"path"
 	"strings"
+	"time"
 )
 
 // Files in the shared directory.
@@ -93,9 +94,36 @@ type Step struct {
 	TimeoutSeconds int `json:"timeout_seconds,omitempty"`
 }
 
+// BusyCap is the longest a step may take while its module is still at
+// work past its own bound (Extend): under TCG tcrypt tests every
+// algorithm it can load, test_bpf runs its whole suite, each for minutes.
+const BusyCap = 10 * time.Minute
+
+// Extend says whether a step still in finit_module after waited, its
+// bound being timeout, gets another timeout: only while its module was at
+// work in the last one (busy: its kernel log or the guest's modprobe loads
+// grew) and never past BusyCap. A module whose load stopped moving is stuck.
+func Extend(waited, timeout time.Duration, busy bool) bool {
+	return busy && timeout > 0 && waited+timeout <= BusyCap
+}
+
+// Busy says whether a kernel log line shows a module at work: any line but
+// the watchdogs' reports of a CPU or task that is stuck.
+func Busy(line string) bool {
+	for _, stuck := range []string{"soft lockup", "hard LOCKUP", "rcu_sched self-detected stall",
+		"rcu: INFO: rcu_preempt", "self-detected stall", "blocked for more than"} {
+		if strings.Contains(line, stuck) {
+			return false
+		}
+	}
+	return true
+}
+
 // Record is one line of results.jsonl.
 type Record struct {
-	Event string `json:"event"` // "boot", "start", "done", "hung", "end"
+	// "boot", "start", "done", "hung", "end"; "modprobe" (a request_module
+	// load), "progress" (a step past its bound while its module is at work).
+	Event string `json:"event"`
 	Step  string `json:"step,omitempty"`
 	// Module as the kernel names it.
 	Module string `json:"module,omitempty"`

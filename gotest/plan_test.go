@@ -5,6 +5,7 @@ package gotest
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestValidate(t *testing.T) {
@@ -64,5 +65,49 @@ func TestReadRecordsAndOutcomes(t *testing.T) {
 	}
 	if _, err := ReadPlan(strings.NewReader(`{"steps":[],"bogus":1}`)); err == nil {
 		t.Error("unknown plan field accepted")
+	}
+}
+
+func TestExtend(t *testing.T) {
+	const bound = 20 * time.Second
+	tests := []struct {
+		name   string
+		waited time.Duration
+		busy   bool
+		want   bool
+	}{
+		{"stuck at its bound", bound, false, false},
+		{"at work at its bound", bound, true, true},
+		{"at work, the next bound still under the cap", BusyCap - bound, true, true},
+		{"at work, the next bound past the cap", BusyCap - bound + time.Second, true, false},
+		{"stopped after working", 5 * bound, false, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Extend(tc.waited, bound, tc.busy); got != tc.want {
+				t.Errorf("Extend(%v, %v, %v) = %v, want %v", tc.waited, bound, tc.busy, got, tc.want)
+			}
+		})
+	}
+	if Extend(time.Second, 0, true) {
+		t.Error("a step with no bound was extended")
+	}
+}
+
+func TestBusy(t *testing.T) {
+	tests := []struct {
+		line string
+		want bool
+	}{
+		{"test_bpf: #1023 Staggered jumps: JMP_JSGT_X jited:1 21208297 PASS", true},
+		{"alg: self-tests for serpent-avx2 (serpent) passed", true},
+		{"watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [insmod:123]", false},
+		{"rcu: INFO: rcu_preempt self-detected stall on CPU", false},
+		{"INFO: task modprobe:88 blocked for more than 120 seconds.", false},
+	}
+	for _, tc := range tests {
+		if got := Busy(tc.line); got != tc.want {
+			t.Errorf("Busy(%q) = %v, want %v", tc.line, got, tc.want)
+		}
 	}
 }
