@@ -125,6 +125,10 @@ type scheduler struct {
 	// boot of thousands of loads for each halving.
 	near         func(m string, cands []string) []string
 	lastSuspects int
+	// slow says whether a module's load alone took as long as the bound
+	// it had in company: then it was slow there, not stuck behind another
+	// module, and nothing is bisected.
+	slow func(m string, alone Row) bool
 	// Notes are what the schedule found that no single row says.
 	Notes []string
 }
@@ -139,7 +143,7 @@ func newScheduler(wanted []string, closure func([]string) []string, needs func(m
 	return &scheduler{closure: closure, needs: needs, parallel: parallel, extra: extra, logf: logf,
 		wanted: wanted, rows: map[string]Row{}, final: map[string]bool{}, isolated: map[string]int{},
 		waiting: map[string][]string{}, nextID: 1, minSplit: 64, lastSuspects: 64,
-		near: func(string, []string) []string { return nil }}
+		near: func(string, []string) []string { return nil }, slow: func(string, Row) bool { return false }}
 }
 
 // run boots jobs, and whatever their boots call for, parallel at a time.
@@ -268,7 +272,11 @@ func (s *scheduler) handle(j job, b *booted) []job {
 			next = append(next, s.release(sus)...)
 			// The module it is stuck behind is most likely one of its own
 			// subsystem (a second speakup synth waits for the first).
-			if near := s.near(sus, j.other); len(near) > 0 {
+			if s.slow(sus, b.Rows[sus]) {
+				r.Note = fmt.Sprintf("slow, not stuck: past its bound in boot %d, loads alone in %.1f s (boot %d)",
+					j.crashBoot, float64(b.Rows[sus].Millis)/1000, b.ID)
+				s.rows[sus] = r
+			} else if near := s.near(sus, j.other); len(near) > 0 {
 				next = append(next, s.bisect(near, sus, j.crashBoot)...)
 			} else if len(j.other) > 0 {
 				s.Notes = append(s.Notes, fmt.Sprintf("%s, stuck in boot %d, loads alone; no module of its directory loaded before it there: not bisected", sus, j.crashBoot))

@@ -17,6 +17,7 @@ type world struct {
 	hangAlone  map[string]bool   // the load never returns
 	crashAfter map[string]string // the load crashes when the other loaded earlier in the boot
 	delayed    map[string]bool   // the guest dies after the load returns, before the next step
+	slow       map[string]bool   // the load takes past its bound in company, and loads alone in 60 s
 	failBoots  int               // the first boots die before their first step
 	hostErrAt  int               // this boot fails on the host side
 
@@ -42,6 +43,11 @@ func (w *world) boot(_ context.Context, id int, j job, mods []string) (*booted, 
 			row.Kernel = KernelNotRun
 		case w.crashAlone[m] || loaded[w.crashAfter[m]]:
 			row.Kernel, dead, b.Complete, b.Verdict = KernelCrashed, true, false, "panic"
+		case w.slow[m] && len(mods) > 1:
+			row.Kernel, dead, b.Complete, b.Verdict = KernelHung, true, false, "hang"
+		case w.slow[m]:
+			row.Kernel, row.Agree, row.Identical, row.Verdict, row.Millis = KernelBTF, true, true, "identical", 60000
+			loaded[m] = true
 		case w.hangAlone[m]:
 			row.Kernel, dead, b.Complete, b.Verdict = KernelHung, true, false, "hang"
 		default:
@@ -155,6 +161,16 @@ func TestSchedule(t *testing.T) {
 			notes: []string{"c, stuck in boot 1, loads alone; no module of its directory loaded before it there: not bisected"},
 		},
 		{
+			// c only takes long (test_bpf's suite under TCG): past its
+			// bound in boot 1, it loads alone in 60 s, longer than that
+			// bound: slow, not stuck; nothing is bisected.
+			name:  "slow in company, not bisected",
+			w:     world{slow: map[string]bool{"c": true}},
+			extra: 8,
+			boots: []string{"a b c d", "e f g h", "c", "d"},
+			note:  map[string]string{"c": "slow, not stuck: past its bound in boot 1, loads alone in 60.0 s (boot 3)"},
+		},
+		{
 			// The guest dies after b returns: no stuck step. Boot 1's
 			// finished loads (a, b) are bisected: a alone is clean (boot
 			// 3), the rest of boot 1 runs (boot 4), b alone dies (boot 5).
@@ -199,6 +215,7 @@ func TestSchedule(t *testing.T) {
 			if !tc.apart {
 				s.near = func(_ string, cands []string) []string { return cands }
 			}
+			s.slow = func(_ string, alone Row) bool { return alone.Millis >= 20000 }
 			jobs := []job{{kind: batchJob, mods: abcd}, {kind: batchJob, mods: efgh}}
 			if err := s.run(context.Background(), jobs, w.boot); err != nil {
 				t.Fatal(err)

@@ -199,6 +199,10 @@ func (r *runner) many(ctx context.Context, steps []step, deps map[string][]strin
 		return out
 	}
 	r.learned = learned
+	sched.slow = func(m string, alone Row) bool {
+		bound := max(r.stepTimeout(), r.stepFor(byName[m]).TimeoutSeconds)
+		return alone.Millis >= int64(bound)*1000
+	}
 
 	if err := writeModprobe(r.work, steps, byName, closure); err != nil {
 		return err
