@@ -213,9 +213,11 @@ func (l *localKernel) installed() []string {
 	return out
 }
 
-// validRelease accepts what `uname -r` can print and a path can hold.
+// validRelease accepts what a kernel release is (`uname -r`) and a path
+// can hold.
 func validRelease(r string) bool {
-	if r == "" || r == "." || r == ".." || len(r) > 64 {
+	// VERSION.PATCHLEVEL... first, whatever LOCALVERSION adds.
+	if r == "" || r[0] < '0' || r[0] > '9' || len(r) > 64 {
 		return false
 	}
 	for _, c := range r {

@@ -2,8 +2,10 @@ package vm
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"debug/elf"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -27,6 +29,10 @@ const xenElfnotePhys32Entry = 18
 // boot path (and so KASLR, which the decompressor applies) differs.
 // Anything else boots vmlinuz as it is; the second result says which.
 // BTFRECON_VM_PVH=0 boots vmlinuz always (to compare, or to get KASLR).
+// A kernel the user built (kernels.OpenPath) boots its own vmlinux when
+// that has a PVH entry (no decompression at all), else its boot image the
+// same way, the extracted copy keyed by the image's content (a rebuilt
+// tree keeps its release).
 func BootImage(k *kernels.Kernel) (string, string, error) {
 	vmlinuz, err := k.Vmlinuz()
 	if err != nil {
@@ -38,17 +44,30 @@ func BootImage(k *kernels.Kernel) (string, string, error) {
 	if os.Getenv("BTFRECON_VM_PVH") == "0" {
 		return vmlinuz, "vmlinuz (BTFRECON_VM_PVH=0)", nil
 	}
+	name := k.Release + "-" + k.Arch + "-" + filepath.Base(vmlinuz)
+	var data []byte
+	if k.Local != "" {
+		if vmlinux, ok := k.HeadersVmlinux(); ok && filePVH(vmlinux) {
+			return vmlinux, "PVH ELF vmlinux (the build's own)", nil
+		}
+		if data, err = os.ReadFile(vmlinuz); err != nil {
+			return "", "", err
+		}
+		sum := sha256.Sum256(data)
+		name = "local-" + k.Release + "-" + k.Arch + "-" + hex.EncodeToString(sum[:8])
+	}
 	dir, err := cache.Sub("vm", "pvh")
 	if err != nil {
 		return "", "", err
 	}
-	out := filepath.Join(dir, k.Release+"-"+k.Arch+"-"+filepath.Base(vmlinuz)+".elf")
+	out := filepath.Join(dir, name+".elf")
 	if _, err := os.Stat(out); err == nil {
 		return out, "PVH ELF vmlinux", nil
 	}
-	data, err := os.ReadFile(vmlinuz)
-	if err != nil {
-		return "", "", err
+	if data == nil {
+		if data, err = os.ReadFile(vmlinuz); err != nil {
+			return "", "", err
+		}
 	}
 	img, _, err := kernels.Decompress(data, vmlinuz)
 	if err != nil || !hasPVHEntry(img) {
@@ -78,7 +97,32 @@ func BootImage(k *kernels.Kernel) (string, string, error) {
 // hasPVHEntry reports whether an x86-64 ELF has a Xen PHYS32_ENTRY note.
 func hasPVHEntry(img []byte) bool {
 	f, err := elf.NewFile(bytes.NewReader(img))
-	if err != nil || f.Machine != elf.EM_X86_64 {
+	if err != nil {
+		return false
+	}
+	return elfPVH(f)
+}
+
+// filePVH is hasPVHEntry for a file, read only where its headers point (a
+// build's vmlinux with DWARF is hundreds of MB), that also has code to
+// load: an ELF holding only .BTF is no kernel to boot.
+func filePVH(path string) bool {
+	f, err := elf.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	code := false
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_LOAD && p.Flags&elf.PF_X != 0 && p.Filesz > 0 && f.Section(".text") != nil {
+			code = true
+		}
+	}
+	return code && elfPVH(f)
+}
+
+func elfPVH(f *elf.File) bool {
+	if f.Machine != elf.EM_X86_64 {
 		return false
 	}
 	for _, p := range f.Progs {
