@@ -32,6 +32,11 @@ func runVM(e *env, args []string) error {
 	return usageError{fmt.Sprintf("unknown sub-verb %q (run)", args[0])}
 }
 
+// kernelPathHelp says what a kernel path may be (kernels.OpenPath).
+const kernelPathHelp = "a build directory with vmlinux, arch/x86/boot/bzImage or arch/arm64/boot/Image, .config, and its modules " +
+	"in the tree or installed by make modules_install INSTALL_MOD_PATH=DIR; or a directory holding vmlinux, a boot image and lib/modules/; " +
+	"an argument with a '/' or naming a directory is a path"
+
 // vmFlags are the flags vm run and repro share.
 type vmFlags struct {
 	arch, accel   string
@@ -70,8 +75,8 @@ func runVMRun(e *env, args []string) error {
 	fs := newFlags(e, "vm")
 	var f vmFlags
 	f.add(fs)
-	build := fs.String("build", "6.12.107", "kernel A: the modules' BTF is made against it (a catalog release)")
-	run := fs.String("run", "6.12.117", "kernel B: booted (a catalog release)")
+	build := fs.String("build", "6.12.107", "kernel A: the modules' BTF is made against it (a catalog release, or the path of a kernel you built: "+kernelPathHelp+")")
+	run := fs.String("run", "6.12.117", "kernel B: booted (a catalog release, or the path of a kernel you built: "+kernelPathHelp+")")
 	modules := fs.String("modules", "all-loadable", "comma-separated module names, all-loadable, or all (every module both packages hold, spread over boots: --boots)")
 	boots := fs.Int("boots", 0, "spread the modules over this many boots at the start, a boot that ends early isolating its stuck module "+
 		"and booting the rest again (0: one boot, a crash ends the run; --modules all: as many as --parallel)")
@@ -218,7 +223,7 @@ func runRepro(e *env, args []string) error {
 	fs := newFlags(e, "repro")
 	var f vmFlags
 	f.add(fs)
-	run := fs.String("run", "6.12.117", "the catalog kernel to boot")
+	run := fs.String("run", "6.12.117", "the kernel to boot: a catalog release, or the path of a kernel you built ("+kernelPathHelp+")")
 	force := fs.Bool("force", true, "load with MODULE_INIT_IGNORE_MODVERSIONS|IGNORE_VERMAGIC")
 	bad := fs.Bool("allow-bad-input", false, "boot a module the model cannot read (malformed ELF or sections) unchanged, to see what the kernel does")
 	pos, err := parseInterleaved(fs, args)
