@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"golang.org/x/sys/unix"
 )
 
 // A scenario too big for one boot, or one whose modules may take the guest
@@ -58,6 +60,7 @@ const (
 	batchJob   jobKind = iota // a batch of modules (the partition, or the rest of a boot)
 	isolateJob                // one module alone (with its dependencies)
 	bisectJob                 // half of a set of suspects, with the module they crash (if any) at the end
+	apartJob                  // modules whose init collided with a module loaded before them, each away from the others of its directory
 )
 
 // job is one boot to run: the wanted modules (their dependencies come
@@ -129,6 +132,11 @@ type scheduler struct {
 	// it had in company: then it was slow there, not stuck behind another
 	// module, and nothing is bisected.
 	slow func(m string, alone Row) bool
+	// dir is a module's directory: modules refused because what they
+	// register was taken by one loaded before (EBUSY, EEXIST: a second
+	// watchdog on minor 130) boot again, none with another of its own.
+	dir   func(m string) string
+	apart map[string]bool // modules booted again so
 	// Notes are what the schedule found that no single row says.
 	Notes []string
 }
@@ -143,7 +151,8 @@ func newScheduler(wanted []string, closure func([]string) []string, needs func(m
 	return &scheduler{closure: closure, needs: needs, parallel: parallel, extra: extra, logf: logf,
 		wanted: wanted, rows: map[string]Row{}, final: map[string]bool{}, isolated: map[string]int{},
 		waiting: map[string][]string{}, nextID: 1, minSplit: 64, lastSuspects: 64,
-		near: func(string, []string) []string { return nil }, slow: func(string, Row) bool { return false }}
+		near: func(string, []string) []string { return nil }, slow: func(string, Row) bool { return false },
+		dir: func(m string) string { return m }, apart: map[string]bool{}}
 }
 
 // run boots jobs, and whatever their boots call for, parallel at a time.
@@ -242,6 +251,18 @@ func (s *scheduler) handle(j job, b *booted) []job {
 		}
 	}
 	var next []job
+	if j.kind == apartJob {
+		s.readApart(j, b)
+	}
+	var collided []string
+	if j.kind == batchJob {
+		for _, m := range doneMods {
+			if r := b.Rows[m]; wanted[m] && !s.apart[m] && collision(r) {
+				collided = append(collided, m)
+			}
+		}
+		next = append(next, s.bootApart(collided, b.ID)...)
+	}
 	switch {
 	case j.kind == bisectJob:
 		next = append(next, s.bisected(j, b, stuck)...)
@@ -303,6 +324,70 @@ func (s *scheduler) handle(j job, b *booted) []job {
 		}
 	}
 	return next
+}
+
+// collision says whether a module's init was refused because what it
+// registers is taken (EBUSY, EEXIST from the init, not a module already
+// loaded): by a module loaded before it in the same boot, most likely.
+func collision(r Row) bool {
+	return r.Kernel == KernelRefused && !r.BTFRefused && (r.Errno == int(unix.EBUSY) || r.Errno == int(unix.EEXIST))
+}
+
+// bootApart boots the modules that collided in boot id again, each boot
+// holding at most one of each directory (a second watchdog driver finds
+// minor 130 free only without the first).
+func (s *scheduler) bootApart(mods []string, id int) []job {
+	var boots [][]string
+	count := map[string]int{}
+	for _, m := range mods {
+		s.apart[m] = true
+		d := s.dir(m)
+		k := count[d]
+		count[d]++
+		if k == len(boots) {
+			boots = append(boots, nil)
+		}
+		boots[k] = append(boots[k], m)
+	}
+	var next []job
+	for i, p := range boots {
+		if !s.spend() {
+			var left []string
+			for _, p := range boots[i:] {
+				left = append(left, p...)
+			}
+			s.Notes = append(s.Notes, fmt.Sprintf("refused with EBUSY/EEXIST in boot %d, not booted apart (the extra boots are spent): %s",
+				id, strings.Join(left, " ")))
+			break
+		}
+		next = append(next, job{kind: apartJob, mods: p, crashBoot: id,
+			why: fmt.Sprintf("%d refused with EBUSY/EEXIST in boot %d, apart", len(p), id)})
+	}
+	return next
+}
+
+// readApart takes a boot-apart row as the module's own: loaded, or refused
+// again away from the modules it collided with.
+func (s *scheduler) readApart(j job, b *booted) {
+	first := map[string]Row{}
+	for _, m := range j.mods {
+		first[m] = s.rows[m]
+	}
+	for _, m := range j.mods {
+		row, ok := b.Rows[m]
+		if !ok || stateOf(row) != stepDone {
+			continue
+		}
+		row.Boot = b.ID
+		was := first[m]
+		if row.Kernel.loaded() {
+			row.Note = fmt.Sprintf("refused in boot %d (%s), what it registers taken by a module loaded before it; loads apart (boot %d)",
+				j.crashBoot, was.LoadErr, b.ID)
+		} else {
+			row.Note = fmt.Sprintf("refused in boot %d and again apart (boot %d)", j.crashBoot, b.ID)
+		}
+		s.rows[m], s.final[m] = row, true
+	}
 }
 
 // keep records a finished step's row: as the module's own (final) when the

@@ -18,6 +18,7 @@ type world struct {
 	crashAfter map[string]string // the load crashes when the other loaded earlier in the boot
 	delayed    map[string]bool   // the guest dies after the load returns, before the next step
 	slow       map[string]bool   // the load takes past its bound in company, and loads alone in 60 s
+	busyAfter  map[string]string // the init is refused with EBUSY when the other loaded earlier in the boot
 	failBoots  int               // the first boots die before their first step
 	hostErrAt  int               // this boot fails on the host side
 
@@ -43,6 +44,8 @@ func (w *world) boot(_ context.Context, id int, j job, mods []string) (*booted, 
 			row.Kernel = KernelNotRun
 		case w.crashAlone[m] || loaded[w.crashAfter[m]]:
 			row.Kernel, dead, b.Complete, b.Verdict = KernelCrashed, true, false, "panic"
+		case w.busyAfter[m] != "" && loaded[w.busyAfter[m]]:
+			row.Kernel, row.Errno, row.LoadErr, row.Verdict = KernelRefused, 16, "device or resource busy", "refused"
 		case w.slow[m] && len(mods) > 1:
 			row.Kernel, dead, b.Complete, b.Verdict = KernelHung, true, false, "hang"
 		case w.slow[m]:
@@ -171,6 +174,34 @@ func TestSchedule(t *testing.T) {
 			note:  map[string]string{"c": "slow, not stuck: past its bound in boot 1, loads alone in 60.0 s (boot 3)"},
 		},
 		{
+			// c and d find what they register taken by b (a second
+			// watchdog on minor 130): booted again apart, one of their
+			// directory a boot, each loads.
+			name:  "EBUSY after another, booted apart",
+			w:     world{busyAfter: map[string]string{"c": "b", "d": "b"}},
+			extra: 8,
+			boots: []string{"a b c d", "e f g h", "c", "d"},
+			note: map[string]string{"c": "refused in boot 1 (device or resource busy), what it registers taken by a module loaded before it; loads apart (boot 3)",
+				"d": "loads apart (boot 4)"},
+		},
+		{
+			// The same, c and d of two directories: one boot apart.
+			name:  "EBUSY after another, two directories",
+			w:     world{busyAfter: map[string]string{"c": "b", "d": "b"}},
+			extra: 8,
+			apart: true,
+			boots: []string{"a b c d", "e f g h", "c d"},
+			note:  map[string]string{"c": "loads apart (boot 3)", "d": "loads apart (boot 3)"},
+		},
+		{
+			// No extra boot: the refusal stands, the schedule says so.
+			name:   "EBUSY, no extra boots",
+			w:      world{busyAfter: map[string]string{"c": "b"}},
+			boots:  []string{"a b c d", "e f g h"},
+			kernel: map[string]KernelOutcome{"c": KernelRefused},
+			notes:  []string{"refused with EBUSY/EEXIST in boot 1, not booted apart (the extra boots are spent): c"},
+		},
+		{
 			// The guest dies after b returns: no stuck step. Boot 1's
 			// finished loads (a, b) are bisected: a alone is clean (boot
 			// 3), the rest of boot 1 runs (boot 4), b alone dies (boot 5).
@@ -214,6 +245,7 @@ func TestSchedule(t *testing.T) {
 			s := newScheduler(all, w.closure(all), dependsOn(w.deps), 1, tc.extra, nil)
 			if !tc.apart {
 				s.near = func(_ string, cands []string) []string { return cands }
+				s.dir = func(string) string { return "drivers/watchdog" }
 			}
 			s.slow = func(_ string, alone Row) bool { return alone.Millis >= 20000 }
 			jobs := []job{{kind: batchJob, mods: abcd}, {kind: batchJob, mods: efgh}}

@@ -199,6 +199,7 @@ func (r *runner) many(ctx context.Context, steps []step, deps map[string][]strin
 		return out
 	}
 	r.learned = learned
+	sched.dir = func(m string) string { return filepath.Dir(path(m)) }
 	sched.slow = func(m string, alone Row) bool {
 		bound := max(r.stepTimeout(), r.stepFor(byName[m]).TimeoutSeconds)
 		return alone.Millis >= int64(bound)*1000
@@ -281,7 +282,7 @@ func (r *runner) boot(ctx context.Context, g *vm.Guest, id int, j job, names []s
 	steps := make([]step, len(names))
 	for i, n := range names {
 		st := byName[n]
-		if j.kind == batchJob || j.kind == isolateJob {
+		if j.kind == batchJob || j.kind == isolateJob || j.kind == apartJob {
 			st.Dep = !slices.Contains(j.mods, n)
 		}
 		steps[i] = st
