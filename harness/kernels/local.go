@@ -418,3 +418,47 @@ func (k *Kernel) ModulePath(p string) string {
 	}
 	return p
 }
+
+// BuiltIn reports whether module name ('-' and '_' alike) is built into
+// the kernel: listed in modules.builtin (the build's, or the one an
+// install holds), or, where neither has one, the config option of one of
+// the guest's modules (the 9p share's) is =y.
+func (k *Kernel) BuiltIn(name string) bool {
+	want := strings.ReplaceAll(name, "-", "_")
+	var files []string
+	if k.local != nil {
+		files = []string{filepath.Join(k.Local, "modules.builtin"), filepath.Join(k.Local, "lib", "modules", k.Release, "modules.builtin")}
+	} else {
+		for _, d := range k.BootDirs {
+			m, _ := filepath.Glob(filepath.Join(d, "lib", "modules", "*", "modules.builtin"))
+			m2, _ := filepath.Glob(filepath.Join(d, "usr", "lib", "modules", "*", "modules.builtin"))
+			files = append(append(files, m...), m2...)
+		}
+	}
+	listed := false
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		listed = true
+		for _, l := range strings.Fields(string(b)) {
+			if strings.ReplaceAll(moduleBase(l), "-", "_") == want {
+				return true
+			}
+		}
+	}
+	if listed {
+		return false
+	}
+	cfg, err := k.Config()
+	if err != nil {
+		return false
+	}
+	for _, n := range guestNeeds(k.Arch) {
+		if n.module == want && cfg[n.opt] == "y" {
+			return true
+		}
+	}
+	return false
+}

@@ -105,6 +105,10 @@ func TestOpenPathRealTree(t *testing.T) {
 						t.Error(err)
 					}
 				}
+				// modules.builtin of the package: zbud is built in, 9p is not.
+				if !k.BuiltIn("zbud") || k.BuiltIn("9p") || !deb.BuiltIn("zbud") || deb.BuiltIn("9pnet") {
+					t.Error("BuiltIn disagrees with modules.builtin")
+				}
 				img, err := k.Vmlinuz()
 				if err != nil {
 					t.Fatal(err)

@@ -388,3 +388,31 @@ func TestIKConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestBuiltIn(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		extra map[string]string
+		want  map[string]bool
+	}{
+		{name: "modules.builtin", extra: map[string]string{"modules.builtin": "kernel/fs/ext4/ext4.ko\nkernel/drivers/tty/serial/8250/8250.ko\n"},
+			want: map[string]bool{"ext4": true, "8250": true, "9p": false, "nls-koi8-r": false}},
+		{name: "installed modules.builtin wins over config", extra: map[string]string{"lib/modules/6.13.0-rc1-dirty/modules.builtin": "kernel/fs/9p/9p.ko\n",
+			".config": strings.Replace(fakeConfig, "CONFIG_NET_9P=m", "CONFIG_NET_9P=y", 1)},
+			want: map[string]bool{"9p": true, "9pnet": false}},
+		{name: "config of the guest's modules", extra: map[string]string{".config": strings.Replace(fakeConfig, "CONFIG_NET_9P=m", "CONFIG_NET_9P=y", 1)},
+			want: map[string]bool{"9pnet": true, "9p": false, "ext4": false}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			k, err := kernels.OpenPathIn(t.TempDir(), tree(t, buildTree(elf.EM_X86_64, tc.extra)), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for m, want := range tc.want {
+				if got := k.BuiltIn(m); got != want {
+					t.Errorf("BuiltIn(%s) = %v", m, got)
+				}
+			}
+		})
+	}
+}

@@ -104,6 +104,9 @@ func MakeTree(k *Kernel, dst string, layout TreeLayout, keep func(rel string) bo
 		if err := writeFile(filepath.Join(tmp, "modules.order"), order.Bytes()); err != nil {
 			return err
 		}
+		if err := copyBuiltin(k, uname, tmp); err != nil {
+			return err
+		}
 	case Installed:
 		if err := linkOrCopy(vmlinuz, filepath.Join(tmp, image)); err != nil {
 			return err
@@ -117,10 +120,24 @@ func MakeTree(k *Kernel, dst string, layout TreeLayout, keep func(rel string) bo
 				return err
 			}
 		}
+		if err := copyBuiltin(k, uname, root); err != nil {
+			return err
+		}
 	default:
 		return fmt.Errorf("MakeTree: unknown layout %d", layout)
 	}
 	return os.Rename(tmp, dst)
+}
+
+// copyBuiltin copies the package's modules.builtin into dir.
+func copyBuiltin(k *Kernel, uname, dir string) error {
+	for _, d := range k.BootDirs {
+		p := filepath.Join(d, "lib", "modules", uname, "modules.builtin")
+		if _, err := os.Stat(p); err == nil {
+			return linkOrCopy(p, filepath.Join(dir, "modules.builtin"))
+		}
+	}
+	return nil
 }
 
 // writeVmlinux writes a vmlinux ELF with k's vmlinux BTF.
