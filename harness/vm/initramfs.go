@@ -58,6 +58,12 @@ func BuildInitramfs(ctx context.Context, k *kernels.Kernel, src string, progress
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n%s\n", initramfsRecipe, k.Arch)
 	for _, name := range NinePModules {
+		// A kernel built with the 9p pieces =y has no files for them.
+		if k.BuiltIn(name) {
+			mods = append(mods, nil)
+			fmt.Fprintf(h, "built-in %s\n", name)
+			continue
+		}
 		p, err := k.Module(name)
 		if err != nil {
 			return "", fmt.Errorf("initramfs for %s: %w", k, err)
@@ -100,6 +106,9 @@ func BuildInitramfs(ctx context.Context, k *kernels.Kernel, src string, progress
 	defer os.RemoveAll(tmp)
 	var files []string
 	for i, name := range NinePModules {
+		if mods[i] == nil {
+			continue
+		}
 		p := filepath.Join(tmp, name+".ko")
 		if err := os.WriteFile(p, mods[i], 0o644); err != nil {
 			return "", err
