@@ -51,8 +51,12 @@ TEST_EXTRA ?= vm-test threeway patch-check
 deps:
 	$(GO) mod download
 
+# btfrecon is the lean build (dump, check, distill, relocate, inject in a
+# binary half the size); it runs the harness verbs in btfrecon-harness,
+# the full build beside it. go build ./cmd/btfrecon is one binary with all.
 btfrecon: deps
-	$(GO) build -buildvcs=auto -o btfrecon ./cmd/btfrecon
+	$(GO) build -buildvcs=auto -o btfrecon-harness ./cmd/btfrecon
+	$(GO) build -buildvcs=auto -tags lean -o btfrecon ./cmd/btfrecon
 
 demo: btfrecon testdata vm-deps
 	./btfrecon vm run --build 6.12.107 --run 6.12.117

@@ -31,7 +31,7 @@ import (
 func main() {
 	n := flag.Int("n", 30, "iterations per measurement (the median is reported)")
 	procs := flag.Int("procs", 21, "whole-process runs per row, each way (0: no whole-process table)")
-	bin := flag.String("btfrecon", "", "the btfrecon binary for the whole-process table (default: go build ./cmd/btfrecon)")
+	bin := flag.String("btfrecon", "", "the btfrecon binary for the whole-process table (default: go build -tags lean ./cmd/btfrecon)")
 	inproc := flag.Bool("inproc", true, "print the in-process table")
 	flag.Parse()
 	if err := run(*n, *procs, *bin, *inproc); err != nil {
@@ -142,16 +142,19 @@ func run(n, procs int, bin string, inproc bool) error {
 	basePath, targetPath := write("base", rawB), write("target", rawR)
 
 	if procs > 0 {
-		build := func(out, pkg string) error {
+		build := func(out, pkg string, flags ...string) error {
 			goTool := cmp.Or(os.Getenv("GO"), "go")
-			if b, err := exec.Command(goTool, "build", "-o", out, pkg).CombinedOutput(); err != nil {
+			args := append(append([]string{"build"}, flags...), "-o", out, pkg)
+			if b, err := exec.Command(goTool, args...).CombinedOutput(); err != nil {
 				return fmt.Errorf("go build %s: %w: %s", pkg, err, b)
 			}
 			return nil
 		}
 		if bin == "" {
+			// The build make btfrecon installs as ./btfrecon: the
+			// table's verbs are all in the lean one.
 			bin = filepath.Join(dir, "btfrecon")
-			if err := build(bin, "./cmd/btfrecon"); err != nil {
+			if err := build(bin, "./cmd/btfrecon", "-tags", "lean"); err != nil {
 				return err
 			}
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"debug/elf"
 	"encoding/binary"
 	"errors"
 	"io/fs"
@@ -15,20 +16,83 @@ import (
 	"github.com/btfrecon/btfrecon/harness/btf"
 )
 
-// TestProcessLeavesNoFiles runs the built binary with its home, cache and
-// config directories and its working directory in empty temporary
-// directories: a verb that only reads must leave them empty. (u-root's
-// builder, once linked in for the initramfs, made ~/.cache/goimports in
-// every process, --version included.)
-func TestProcessLeavesNoFiles(t *testing.T) {
+// TestBinaries builds btfrecon both ways, the full build (go build) and the
+// lean one (-tags lean, make btfrecon), and runs them as processes.
+func TestBinaries(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds the btfrecon binary")
+		t.Skip("builds the btfrecon binary twice")
 	}
-	bin := filepath.Join(t.TempDir(), "btfrecon")
-	build := exec.Command(goCommand(), "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	dir := t.TempDir()
+	full, lean := filepath.Join(dir, "full", "btfrecon"), filepath.Join(dir, "lean", "btfrecon")
+	for bin, tags := range map[string]string{full: "", lean: "lean"} {
+		build := exec.Command(goCommand(), "build", "-tags", tags, "-o", bin, ".")
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("go build -tags %q: %v\n%s", tags, err, out)
+		}
 	}
+	t.Run("no files left/full", func(t *testing.T) { leavesNoFiles(t, full) })
+	t.Run("no files left/lean", func(t *testing.T) { leavesNoFiles(t, lean) })
+	t.Run("lean", func(t *testing.T) { leanBuild(t, full, lean) })
+}
+
+// leanBuild: the lean build links none of the harness verbs' packages, lists
+// every verb, and runs a harness verb in btfrecon-harness beside it, or
+// says that it is missing (exit 2).
+func leanBuild(t *testing.T, full, lean string) {
+	f, err := elf.Open(lean)
+	if err != nil {
+		t.Fatal(err)
+	}
+	syms, err := f.Symbols()
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range syms {
+		for _, pkg := range []string{"harness/vm.", "harness/scenario.", "harness/kernels.", "github.com/cilium/ebpf"} {
+			if strings.Contains(s.Name, pkg) {
+				t.Fatalf("the lean build links %s (%s)", pkg, s.Name)
+			}
+		}
+	}
+	runBin := func(bin string, args ...string) (string, string, int) {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = withoutVars(os.Environ(), "BTFRECON_HARNESS")
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if err != nil && !errors.As(err, &ee) {
+			t.Fatal(err)
+		}
+		return stdout.String(), stderr.String(), cmd.ProcessState.ExitCode()
+	}
+	want, _, _ := runBin(full, "--help")
+	if got, _, code := runBin(lean, "--help"); got != want || code != 0 {
+		t.Errorf("lean --help (exit %d):\n%s\nwant the full build's:\n%s", code, got, want)
+	}
+	_, stderr, code := runBin(lean, "kernels", "--help")
+	if code != 2 || !strings.Contains(stderr, "btfrecon-harness, not found at "+filepath.Join(filepath.Dir(lean), "btfrecon-harness")) {
+		t.Errorf("kernels without btfrecon-harness: exit %d, stderr %q", code, stderr)
+	}
+	if err := os.Link(full, filepath.Join(filepath.Dir(lean), "btfrecon-harness")); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"kernels", "--help"}, {"vm", "run", "--help"}, {"compat", "--frob"}} {
+		wantOut, wantErr, wantCode := runBin(full, args...)
+		gotOut, gotErr, gotCode := runBin(lean, args...)
+		if gotOut != wantOut || gotErr != wantErr || gotCode != wantCode {
+			t.Errorf("lean %q: exit %d, stdout %q, stderr %q; want the full build's exit %d, %q, %q",
+				args, gotCode, gotOut, gotErr, wantCode, wantOut, wantErr)
+		}
+	}
+}
+
+// leavesNoFiles runs bin with its home, cache and config directories and
+// its working directory in empty temporary directories: a verb that only
+// reads must leave them empty. (u-root's builder, once linked in for the
+// initramfs, made ~/.cache/goimports in every process, --version included.)
+func leavesNoFiles(t *testing.T, bin string) {
 	in := t.TempDir()
 	b := btf.NewBuilder(binary.LittleEndian, nil)
 	b.Int("int", 4, btf.IntSigned)
