@@ -141,15 +141,16 @@ wait:
 			break wait
 		case <-timer.C:
 			waited := time.Since(start)
-			if Extend(waited, timeout, busy(waited)) {
+			working := busy(waited)
+			if Extend(waited, timeout, working) {
 				timer.Reset(timeout)
 				continue
 			}
-			rec.Event = "hung"
+			rec.Event, rec.Busy = "hung", working
 			rec.LoadMicros = waited.Microseconds()
 			rec.LoadErr = fmt.Sprintf("finit_module still running after %v", waited.Round(time.Second))
-			if waited > timeout+timeout/2 {
-				rec.LoadErr += fmt.Sprintf(" (at work past its bound of %v, up to the cap of %v)", timeout, BusyCap)
+			if working {
+				rec.LoadErr += fmt.Sprintf(" (still at work: the cap for a step at work past its bound of %v)", timeout)
 			}
 			rec.Millis = waited.Milliseconds()
 			return rec, true

@@ -142,9 +142,12 @@ type Record struct {
 	SysfsFile   string `json:"sysfs_file,omitempty"`
 	SysfsSHA256 string `json:"sysfs_sha256,omitempty"`
 	// Kfuncs are the verifier's answers to the step's KfuncProbes.
-	Kfuncs    []KfuncAnswer `json:"kfuncs,omitempty"`
-	Unloaded  bool          `json:"unloaded,omitempty"`
-	UnloadErr string        `json:"unload_err,omitempty"`
+	Kfuncs []KfuncAnswer `json:"kfuncs,omitempty"`
+	// Busy (a hung record): the module was still at work when BusyCap
+	// ended the wait; slow, not stuck.
+	Busy      bool   `json:"busy,omitempty"`
+	Unloaded  bool   `json:"unloaded,omitempty"`
+	UnloadErr string `json:"unload_err,omitempty"`
 
 	// Kmsg holds the kernel log lines printed during the step (text only).
 	Kmsg []string `json:"kmsg,omitempty"`

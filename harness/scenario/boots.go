@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/btfrecon/btfrecon/gotest"
 )
 
 // A scenario too big for one boot, or one whose modules may take the guest
@@ -420,6 +422,13 @@ func (s *scheduler) stuckIn(j job, b *booted, stuck string, doneMods []string) [
 	case row.kase != nil:
 		// A catalog case row: its crash is the case's outcome.
 		s.rows[stuck], s.final[stuck] = row, true
+		return nil
+	case row.AtWork:
+		// Still at work at the guest's cap: alone it would only take as
+		// long again.
+		row.Note = fmt.Sprintf("still at work after %v in boot %d (its kernel log or modprobe loads growing): slow, not stuck; not booted alone", gotest.BusyCap, b.ID)
+		s.rows[stuck], s.final[stuck] = row, true
+		s.poison(stuck, fmt.Sprintf("needs %s, still loading after %v (boot %d)", stuck, gotest.BusyCap, b.ID))
 		return nil
 	case j.kind == isolateJob && stuck == j.mods[0]:
 		row.Note = fmt.Sprintf("%s the guest alone too (boot %d; first stuck in boot %d)", what, b.ID, j.crashBoot)

@@ -19,6 +19,7 @@ type world struct {
 	delayed    map[string]bool   // the guest dies after the load returns, before the next step
 	slow       map[string]bool   // the load takes past its bound in company, and loads alone in 60 s
 	busyAfter  map[string]string // the init is refused with EBUSY when the other loaded earlier in the boot
+	atWork     map[string]bool   // the load is still at work at the guest's cap
 	failBoots  int               // the first boots die before their first step
 	hostErrAt  int               // this boot fails on the host side
 
@@ -46,6 +47,8 @@ func (w *world) boot(_ context.Context, id int, j job, mods []string) (*booted, 
 			row.Kernel, dead, b.Complete, b.Verdict = KernelCrashed, true, false, "panic"
 		case w.busyAfter[m] != "" && loaded[w.busyAfter[m]]:
 			row.Kernel, row.Errno, row.LoadErr, row.Verdict = KernelRefused, 16, "device or resource busy", "refused"
+		case w.atWork[m]:
+			row.Kernel, row.AtWork, dead, b.Complete, b.Verdict = KernelHung, true, true, false, "hang"
 		case w.slow[m] && len(mods) > 1:
 			row.Kernel, dead, b.Complete, b.Verdict = KernelHung, true, false, "hang"
 		case w.slow[m]:
@@ -172,6 +175,17 @@ func TestSchedule(t *testing.T) {
 			extra: 8,
 			boots: []string{"a b c d", "e f g h", "c", "d"},
 			note:  map[string]string{"c": "slow, not stuck: past its bound in boot 1, loads alone in 60.0 s (boot 3)"},
+		},
+		{
+			// g is still at work at the guest's cap (tcrypt under arm64
+			// TCG): not booted alone, where it would take as long; h,
+			// which needs it, is not loaded; the rest of boot 2 is none.
+			name:   "still at work at the cap",
+			w:      world{deps: map[string][]string{"h": {"g"}}, atWork: map[string]bool{"g": true}},
+			extra:  4,
+			boots:  []string{"a b c d", "e f g h"},
+			kernel: map[string]KernelOutcome{"g": KernelHung, "h": KernelNotRun},
+			note:   map[string]string{"g": "still at work after 10m0s in boot 2", "h": "needs g, still loading after 10m0s (boot 2)"},
 		},
 		{
 			// c and d find what they register taken by b (a second

@@ -8,6 +8,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/btfrecon/btfrecon/gotest"
 )
 
 // Why a module did not load, in words a reader can group by: the errno
@@ -35,6 +37,9 @@ func causeOf(r Row, loaded func(string) (Row, bool), deps []string) string {
 		}
 		return "crashed the guest (isolated in a boot of its own)"
 	case KernelHung:
+		if r.AtWork {
+			return fmt.Sprintf("still at work in finit_module after %v (its kernel log or modprobe loads growing): too slow under emulation", gotest.BusyCap)
+		}
 		return "did not return from finit_module (isolated in a boot of its own)"
 	case KernelNotRun:
 		switch n := r.Note; {

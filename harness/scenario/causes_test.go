@@ -19,6 +19,7 @@ func TestCauses(t *testing.T) {
 		{Module: "pc87413_wdt", Role: RoleModule, Kernel: KernelRefused, Errno: 16},
 		{Module: "bad", Role: RoleModule, Kernel: KernelRefused, Errno: 22, BTFRefused: true},
 		{Module: "amdgpu", Role: RoleModule, Kernel: KernelHung},
+		{Module: "tcrypt", Role: RoleModule, Kernel: KernelHung, AtWork: true},
 		{Module: "oops", Role: RoleModule, Kernel: KernelCrashed, CrashSite: "foo_init"},
 		{Module: "after", Role: RoleModule, Kernel: KernelNotRun, Note: "needs oops, which crashes the guest (boot 3)"},
 		{Module: "p9", Role: RoleModule, Kernel: KernelNotRun, Note: "skipped: dependency x: loaded by the initramfs for the 9p share"},
@@ -38,6 +39,7 @@ func TestCauses(t *testing.T) {
 		{"needs a module that takes the guest down", []string{"after"}},
 		{"not prepared: loaded by the initramfs for the 9p share", []string{"p9"}},
 		{"refused for its BTF (failed to validate module)", []string{"bad"}},
+		{"still at work in finit_module after 10m0s (its kernel log or modprobe loads growing): too slow under emulation", []string{"tcrypt"}},
 	}
 	if !slices.EqualFunc(groups, want, func(a, b CauseGroup) bool { return a.Cause == b.Cause && slices.Equal(a.Modules, b.Modules) }) {
 		t.Errorf("groups:\n got %q\nwant %q", groups, want)

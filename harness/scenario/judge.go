@@ -64,6 +64,9 @@ func judge(row Row, oc gotest.Outcome, boot *vm.Boot, share sysfs, target *btf.S
 		return row
 	case KernelHung:
 		row.Verdict = fmt.Sprintf("guest stuck in this load (boot %s)", boot.Verdict)
+		if row.AtWork = d != nil && d.Busy; row.AtWork {
+			row.Verdict = fmt.Sprintf("still at work in this load after %v, the guest's cap (boot %s)", gotest.BusyCap, boot.Verdict)
+		}
 		return row
 	case KernelCrashed:
 		row.Verdict = "kernel crashed in this load"

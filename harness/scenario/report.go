@@ -76,6 +76,9 @@ type Row struct {
 	Kmsg     []string    `json:"kmsg,omitempty"`      // kernel log lines about BTF
 	Diff     string      `json:"diff,omitempty"`      // the differ's report on a mismatch
 	Millis   int64       `json:"ms,omitempty"`
+	// AtWork (a hung row): still at work when the guest's cap for a slow
+	// step ended the wait (gotest.BusyCap): slow, not stuck.
+	AtWork bool `json:"at_work,omitempty"`
 	// Boot is the boot the row comes from (0 in a one-boot run); Note
 	// what the schedule of boots found about the module (isolated as
 	// crashing, loads alone, not loaded because a dependency crashed).
