@@ -88,6 +88,7 @@ func splitIDOutOfRange() Case {
 			"6.12.117/amd64":     {Crash: OopsSite},
 			"6.12.117/arm64":     {Crash: OopsSite},
 			"7.2.13+deb14/amd64": {Crash: OopsSite}, // still in 7.2.13 (2026-12-01)
+			"7.2.13+deb14/arm64": {Crash: OopsSite}, // NULL deref at 0x7, pc btf_relocate_map_distilled_base+0x168 (2026-12-02)
 		}}
 	c.Build = func(in Input) (Made, error) {
 		for i := range in.S.NumLocal() {
@@ -163,11 +164,12 @@ func borrowedName(in Input) (uint32, error) {
 	return 0, fmt.Errorf("the split has no named type to borrow a name from: %w", ErrNotApplicable)
 }
 
-// Recorded on Debian's 6.12.117 and 7.2.13 (amd64, 2026-12-01): the array
-// cycles never return from finit_module (6.12.117's watchdog reports a soft
-// lockup in btf_type_by_id / btf_relocate_map_distilled_base; 7.2.13 spins
-// until the boot's timeout), and the out-of-range PTR loads with BTF whose
-// id was read from past the end of the id map.
+// Recorded on Debian's 6.12.117 and 7.2.13 (amd64, 2026-12-01; array-cycle
+// and ptr-id-out-of-range on arm64, 2026-12-02): the array cycles never return from finit_module (6.12.117's
+// watchdog reports a soft lockup in btf_type_by_id /
+// btf_relocate_map_distilled_base, a panic 33 s into an arm64 boot; 7.2.13
+// spins until the boot's timeout), and the out-of-range PTR loads with BTF
+// whose id was read from past the end of the id map.
 func spins() map[string]KernelRecord {
 	return map[string]KernelRecord{"6.12.117": {Hang: true}, "7.2.13+deb14": {Hang: true}}
 }
