@@ -78,6 +78,33 @@ func TestDecodeAliases(t *testing.T) {
 	}
 }
 
+// TestCopyEncoded: CopyEncoded's rewritten types are its Encoded blob, the
+// bytes a Copy rewritten the same way marshals to, with the original left
+// alone; an invalid edit is copied as it is; the other byte order is
+// Copy's.
+func TestCopyEncoded(t *testing.T) {
+	for _, bo := range []binary.ByteOrder{hostOrder, otherOrder()} {
+		raw := allKinds(bo).Bytes()
+		keep := bytes.Clone(raw)
+		s := mustParse(t, raw)
+		c, want := s.CopyEncoded(), s.Copy()
+		for _, x := range []*Spec{c, want} {
+			x.Local(0).W[2] = 8       // int size 4 -> 8
+			x.Local(1).W[2] = 1 << 20 // an id past the end: not checked
+		}
+		enc := c.Encoded()
+		if !bytes.Equal(enc, want.Marshal()) || !bytes.Equal(raw, keep) {
+			t.Fatalf("%s: CopyEncoded rewritten encodes to %x, want %x (the original changed: %v)", bo, enc, want.Marshal(), !bytes.Equal(raw, keep))
+		}
+		if again := c.Encoded(); bo == hostOrder && (unsafe.SliceData(again) != unsafe.SliceData(enc) || !aliases(c.words, enc[HeaderLen:])) {
+			t.Fatalf("host order: Encoded of a CopyEncoded is a new buffer each time, not its storage")
+		}
+		if c.NumIDs() != s.NumIDs() || c.Header() != s.Header() {
+			t.Fatalf("%s: the copy has %d ids, header %+v; want %d, %+v", bo, c.NumIDs(), c.Header(), s.NumIDs(), s.Header())
+		}
+	}
+}
+
 // bigBuilder has more words than WriteTo converts at once.
 func bigBuilder(bo binary.ByteOrder) *Builder {
 	b := allKinds(bo)

@@ -1,6 +1,9 @@
 package btf
 
-import "hash/maphash"
+import (
+	"hash/maphash"
+	"slices"
+)
 
 // StringTable is a string section under construction: deduplicated whole
 // strings, in the order they were first added, as libbpf grows the string
@@ -97,10 +100,27 @@ func (t *StringTable) place(h uint64, sl strSlot) {
 	t.slots[i] = sl
 }
 
+// Grow makes room for about n more strings of bytes bytes in all, so that
+// a table whose size is known does not reallocate (and leave its old
+// section and index behind) as it goes.
+func (t *StringTable) Grow(bytes, n int) {
+	t.buf = slices.Grow(t.buf, bytes)
+	size := max(16, len(t.slots))
+	for 2*(t.n+n) > size {
+		size *= 2
+	}
+	if size > len(t.slots) {
+		t.rehash(size)
+	}
+}
+
 // grow doubles the index, rehashing the strings from the section.
-func (t *StringTable) grow() {
+func (t *StringTable) grow() { t.rehash(max(16, 2*len(t.slots))) }
+
+// rehash moves the index to size slots.
+func (t *StringTable) rehash(size int) {
 	old := t.slots
-	t.slots = make([]strSlot, max(16, 2*len(old)))
+	t.slots = make([]strSlot, size)
 	for _, sl := range old {
 		if sl.off1 != 0 {
 			off := sl.off1 - 1

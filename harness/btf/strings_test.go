@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"testing"
+	"unsafe"
 )
 
 func TestStringTable(t *testing.T) {
@@ -44,10 +45,22 @@ func TestStringTable(t *testing.T) {
 
 // TestStringTableMany holds the table against a map over enough strings to
 // grow its index many times: prefixes of one another, repeats, embedded
-// NULs, the empty string; offsets, contents and lookups agree.
+// NULs, the empty string; offsets, contents and lookups agree. Grown
+// first (to the 7000-odd strings' 60 KB, or to less, or midway), the table
+// holds the same; grown enough, it never reallocates.
 func TestStringTableMany(t *testing.T) {
-	for _, withEmpty := range []bool{true, false} {
+	type grow struct{ at, bytes, n int }
+	for _, tc := range []struct {
+		withEmpty bool
+		grow      []grow
+	}{
+		{true, nil}, {false, nil},
+		{true, []grow{{0, 64 << 10, 8000}}}, {false, []grow{{0, 100, 10}, {5000, 1 << 10, 3000}}},
+	} {
+		withEmpty := tc.withEmpty
 		st := NewStringTable(withEmpty)
+		var buf0 *byte
+		var slots0 int
 		model := map[string]uint32{}
 		var buf []byte
 		if withEmpty {
@@ -55,6 +68,12 @@ func TestStringTableMany(t *testing.T) {
 			buf = append(buf, 0)
 		}
 		for i := range 20000 {
+			for _, g := range tc.grow {
+				if g.at == i {
+					st.Grow(g.bytes, g.n)
+					buf0, slots0 = unsafe.SliceData(st.buf[:1]), len(st.slots)
+				}
+			}
 			s := fmt.Sprintf("name_%d", i%7000)
 			s = s[:min(len(s), 1+i%12)]
 			if i%97 == 0 {
@@ -81,6 +100,9 @@ func TestStringTableMany(t *testing.T) {
 		}
 		if !bytes.Equal(st.Bytes(), buf) {
 			t.Fatal("table contents differ from the model's")
+		}
+		if len(tc.grow) == 1 && (unsafe.SliceData(st.buf) != buf0 || len(st.slots) != slots0) {
+			t.Fatalf("grown for %d bytes and %d strings, the table reallocated for %d and %d", tc.grow[0].bytes, tc.grow[0].n, len(st.buf), st.n)
 		}
 		for s, off := range model {
 			if got, ok := st.Lookup([]byte(s)); !ok || got != off {

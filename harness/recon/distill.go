@@ -1,6 +1,7 @@
 package recon
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"syscall"
@@ -37,6 +38,10 @@ func Distill(base, split *btf.Spec) (distilled, newSplit *btf.Spec, err error) {
 	d.out = btf.NewBuilder(split.Order(), distilled)
 	words, _ := split.Words()
 	d.out.Grow(len(words)+len(words)/4, split.NumLocal()+len(d.used))
+	// The new split's strings are about the split's own plus a few base
+	// names; capacity never written costs no memory.
+	strs := split.Strings()
+	d.out.Strings.Grow(len(strs)+len(strs)/4, bytes.Count(strs, []byte{0})+len(d.used))
 	if err := d.buildNewSplit(); err != nil {
 		return nil, nil, err
 	}
