@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -183,14 +185,22 @@ func runRelocate(e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "%s -> %s\n", recon.RefOf(dist, dt), recon.RefOf(target, tt))
 		}
 	}
-	raw := rel.Encoded() // written, never modified
 	if *out != "" {
-		if err := kmod.WriteFileAtomic(*out, raw, 0o644); err != nil {
+		// Streamed: rel shares its strings with the input, and its
+		// encoding is never built whole.
+		err := kmod.WriteAtomic(*out, 0o644, func(w io.Writer) error {
+			bw := bufio.NewWriterSize(w, 64<<10)
+			if _, err := rel.WriteTo(bw); err != nil {
+				return err
+			}
+			return bw.Flush()
+		})
+		if err != nil {
 			return err
 		}
 	}
 	fmt.Fprintf(e.stdout, "relocated: %d distilled types matched, split ids %d.. -> %d.., %d bytes",
-		dist.NumLocal(), split.FirstID(), rel.FirstID(), len(raw))
+		dist.NumLocal(), split.FirstID(), rel.FirstID(), rel.MarshalLen())
 	if *out != "" {
 		fmt.Fprintf(e.stdout, " -> %s", *out)
 	}

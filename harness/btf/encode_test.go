@@ -78,29 +78,46 @@ func TestDecodeAliases(t *testing.T) {
 	}
 }
 
-// TestCopyEncoded: CopyEncoded's rewritten types are its Encoded blob, the
-// bytes a Copy rewritten the same way marshals to, with the original left
-// alone; an invalid edit is copied as it is; the other byte order is
-// Copy's.
-func TestCopyEncoded(t *testing.T) {
+// TestRebase: Rebase of a rewritten Copy, on a base or standalone, is what
+// parsing the Copy's encoding gives (types, WriteTo's bytes, the error
+// for an id past the end), sharing the Copy's words in host order.
+func TestRebase(t *testing.T) {
 	for _, bo := range []binary.ByteOrder{hostOrder, otherOrder()} {
-		raw := allKinds(bo).Bytes()
-		keep := bytes.Clone(raw)
-		s := mustParse(t, raw)
-		c, want := s.CopyEncoded(), s.Copy()
-		for _, x := range []*Spec{c, want} {
-			x.Local(0).W[2] = 8       // int size 4 -> 8
-			x.Local(1).W[2] = 1 << 20 // an id past the end: not checked
+		base := mustParse(t, allKinds(bo).Bytes())
+		sb := NewBuilder(bo, base)
+		sb.Ptr(1)
+		sb.Struct("bar", 8, Member{Name: "a", Type: 1})
+		split, err := ParseSplit(sb.Bytes(), base)
+		if err != nil {
+			t.Fatal(err)
 		}
-		enc := c.Encoded()
-		if !bytes.Equal(enc, want.Marshal()) || !bytes.Equal(raw, keep) {
-			t.Fatalf("%s: CopyEncoded rewritten encodes to %x, want %x (the original changed: %v)", bo, enc, want.Marshal(), !bytes.Equal(raw, keep))
-		}
-		if again := c.Encoded(); bo == hostOrder && (unsafe.SliceData(again) != unsafe.SliceData(enc) || !aliases(c.words, enc[HeaderLen:])) {
-			t.Fatalf("host order: Encoded of a CopyEncoded is a new buffer each time, not its storage")
-		}
-		if c.NumIDs() != s.NumIDs() || c.Header() != s.Header() {
-			t.Fatalf("%s: the copy has %d ids, header %+v; want %d, %+v", bo, c.NumIDs(), c.Header(), s.NumIDs(), s.Header())
+		for _, tc := range []struct {
+			name string
+			s    *Spec
+			on   *Spec
+			ptr  int // a PTR's index
+		}{{"split", split, base, 0}, {"standalone", base, nil, 2}} {
+			c := tc.s.Copy()
+			c.Local(tc.ptr).W[2] = 2 // to char
+			want, werr := parse(c.Marshal(), tc.on)
+			got, gerr := c.Rebase(tc.on)
+			if werr != nil || gerr != nil {
+				t.Fatalf("%s %s: Rebase: %v; parse of the encoding: %v", bo, tc.name, gerr, werr)
+			}
+			var b bytes.Buffer
+			got.WriteTo(&b)
+			if !bytes.Equal(b.Bytes(), want.Marshal()) || got.NumIDs() != want.NumIDs() || got.Header() != want.Header() {
+				t.Fatalf("%s %s: Rebase writes %x, want %x", bo, tc.name, b.Bytes(), want.Marshal())
+			}
+			if bo == hostOrder && &got.words[0] != &c.words[0] {
+				t.Fatalf("%s %s: Rebase copied the words", bo, tc.name)
+			}
+			c.Local(tc.ptr).W[2] = 1 << 20
+			_, werr = parse(c.Marshal(), tc.on)
+			_, gerr = c.Rebase(tc.on)
+			if werr == nil || gerr == nil || werr.Error() != gerr.Error() {
+				t.Fatalf("%s %s: an id past the end: Rebase %v, want parse's %v", bo, tc.name, gerr, werr)
+			}
 		}
 	}
 }

@@ -162,28 +162,3 @@ func (s *Spec) Copy() *Spec {
 	c.words = append([]uint32(nil), s.words...)
 	return &c
 }
-
-// CopyEncoded is Copy with the copy's storage laid out in one blob as
-// Marshal writes it, types rewritable in place: its Encoded is that blob,
-// not a second copy (relocation's output is a rewritten split). It is not
-// decoded again, so a Spec edited into an invalid one copies as it is. In
-// the other byte order it is Copy.
-func (s *Spec) CopyEncoded() *Spec {
-	if s.order != hostOrder {
-		return s.Copy()
-	}
-	c := *s
-	h := s.marshalHeader()
-	buf := s.Marshal()
-	sec := func(off, n uint32) []byte {
-		at := h.HdrLen + off
-		return buf[at : at+n : at+n]
-	}
-	c.hdr, c.raw, c.hdrExtra = h, buf, buf[HeaderLen:h.HdrLen:h.HdrLen]
-	c.words = toWords(sec(h.TypeOff, h.TypeLen), hostOrder)
-	c.strs = sec(h.StrOff, h.StrLen)
-	if s.layout != nil {
-		c.layout = sec(h.LayoutOff, h.LayoutLen)
-	}
-	return &c
-}

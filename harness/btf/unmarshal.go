@@ -25,25 +25,47 @@ func parse(data []byte, base *Spec) (*Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Spec{order: bo, hdr: hdr, hdrExtra: extra, base: base, firstID: 1, raw: data}
-	if base != nil {
-		s.firstID = base.NumIDs()
-		s.strStart = base.StrEnd()
-	}
+	s := &Spec{order: bo, hdr: hdr, hdrExtra: extra, raw: data}
 	if hdr.LayoutLen != 0 {
 		at := int(hdr.HdrLen + hdr.LayoutOff)
 		s.layout = data[at : at+int(hdr.LayoutLen) : at+int(hdr.LayoutLen)]
 	}
 	strAt := int(hdr.HdrLen + hdr.StrOff)
 	s.strs = data[strAt : strAt+int(hdr.StrLen) : strAt+int(hdr.StrLen)]
-	if err := s.checkStrings(strAt); err != nil {
+	typeAt := int(hdr.HdrLen + hdr.TypeOff)
+	return s.decode(base, data[typeAt:typeAt+int(hdr.TypeLen)])
+}
+
+// decode checks s's strings and decodes types, the type section, on base;
+// the header, strings and layout are set. Offsets in errors are where
+// the header places the sections.
+func (s *Spec) decode(base *Spec, types []byte) (*Spec, error) {
+	s.base, s.firstID, s.strStart = base, 1, 0
+	if base != nil {
+		s.firstID = base.NumIDs()
+		s.strStart = base.StrEnd()
+	}
+	if err := s.checkStrings(int(s.hdr.HdrLen + s.hdr.StrOff)); err != nil {
 		return nil, err
 	}
-	typeAt := int(hdr.HdrLen + hdr.TypeOff)
-	if err := s.decodeTypes(data[typeAt:typeAt+int(hdr.TypeLen)], typeAt); err != nil {
+	if err := s.decodeTypes(types, int(s.hdr.HdrLen+s.hdr.TypeOff)); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// Rebase decodes s again on base (nil: standalone) as ParseSplit would
+// decode its encoding, with every check, but sharing s's words and strings
+// instead of encoding them: a rewritten Copy is checked without a third
+// copy of its types or a second of its strings. Write it out with WriteTo;
+// Encoded would be Marshal's new buffer. In the other byte order it is
+// parse of Marshal.
+func (s *Spec) Rebase(base *Spec) (*Spec, error) {
+	if s.order != hostOrder {
+		return parse(s.Marshal(), base)
+	}
+	r := &Spec{order: s.order, hdr: s.marshalHeader(), hdrExtra: s.hdrExtra, layout: s.layout, strs: s.strs}
+	return r.decode(base, wordBytes(s.words))
 }
 
 // checkStrings applies the kernel's string section rules: a standalone

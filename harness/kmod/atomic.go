@@ -3,6 +3,7 @@ package kmod
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,7 +14,16 @@ import (
 // perm exactly (no umask), and renames it over path. On any error path is
 // untouched and the temporary file is gone. A symlink at path is replaced,
 // not followed.
-func WriteFileAtomic(path string, data []byte, perm fs.FileMode) (err error) {
+func WriteFileAtomic(path string, data []byte, perm fs.FileMode) error {
+	return WriteAtomic(path, perm, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// WriteAtomic is WriteFileAtomic for content that write streams to the
+// temporary file, never held whole in memory.
+func WriteAtomic(path string, perm fs.FileMode, write func(io.Writer) error) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -30,7 +40,7 @@ func WriteFileAtomic(path string, data []byte, perm fs.FileMode) (err error) {
 			err = fmt.Errorf("kmod: write %s: %w", path, withoutTemp(err))
 		}
 	}()
-	if _, err = f.Write(data); err != nil {
+	if err = write(f); err != nil {
 		return err
 	}
 	if err = f.Chmod(perm); err != nil {

@@ -1,6 +1,8 @@
 package kmod
 
 import (
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -59,6 +61,41 @@ func TestWriteFileAtomicFailures(t *testing.T) {
 		t.Errorf("missing directory: %v (want an error naming no temporary file)", err)
 	}
 	assertOnly(t, dir, "busy")
+}
+
+// TestWriteAtomic: what write streams replaces the file; a write that fails
+// part way leaves the old file as it was and no temporary file, its error
+// wrapped.
+func TestWriteAtomic(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "r.btf")
+	if err := WriteFileAtomic(path, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	errFull := errors.New("disk full")
+	err := WriteAtomic(path, 0o644, func(w io.Writer) error {
+		w.Write([]byte("half of the n"))
+		return errFull
+	})
+	if !errors.Is(err, errFull) || !strings.Contains(err.Error(), "kmod: write "+path) {
+		t.Errorf("failed write: %v, want %v wrapped, naming %s", err, errFull, path)
+	}
+	if got, _ := os.ReadFile(path); string(got) != "old" {
+		t.Errorf("after a failed write the file holds %q, want \"old\"", got)
+	}
+	assertOnly(t, dir, "r.btf")
+	err = WriteAtomic(path, 0o600, func(w io.Writer) error {
+		for _, p := range []string{"new ", "in ", "pieces"} {
+			if _, err := io.WriteString(w, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if got, _ := os.ReadFile(path); err != nil || string(got) != "new in pieces" {
+		t.Errorf("streamed write: %q, %v", got, err)
+	}
+	assertOnly(t, dir, "r.btf")
 }
 
 // assertOnly fails unless dir holds exactly the names given: no temp files.
