@@ -77,8 +77,9 @@ func TestVMLocalKernel(t *testing.T) {
 			if got.Run != uname {
 				t.Errorf("report says run %q, want the release %q", got.Run, uname)
 			}
-			if len(want.Modules) < 20 {
-				t.Fatalf("the Debian run has %d rows", len(want.Modules))
+			// all-loadable: 664 modules and the case rows on 6.12.117.
+			if min := map[bool]int{true: 600, false: 1}[modules == "all-loadable"]; len(want.Modules) < min {
+				t.Fatalf("the Debian run has %d rows, want at least %d", len(want.Modules), min)
 			}
 			if d := diffRows(want.Modules, got.Modules); d != "" {
 				t.Errorf("--run %s differs from --run 6.12.117:\n%s", dir, d)
