@@ -8,6 +8,7 @@
 # and every candidate of the running kernel).
 #
 # usage: module-btf.sh --module DIR --build RELEASE --run "RELEASE..."
+#                      (the run kernels separated by spaces, commas or newlines)
 #                      [--arch amd64|arm64] [--accel auto|kvm|tcg]
 #                      [--fail-on lost-btf|disagreement|never] [--out DIR]
 #
@@ -49,7 +50,7 @@ fi
 	exit 2
 }
 case $fail_on in lost-btf | disagreement | never) ;; *) usage ;; esac
-read -r -a kernels <<<"${runs//,/ }"
+mapfile -t kernels < <(tr -s ', \t' '\n' <<<"$runs" | grep -v '^$')
 
 read -r -a qemu <<<"$(ci_qemu_pkgs "$arch")"
 ci_apt make git xz-utils zstd cpio binutils python3 ca-certificates debootstrap \
