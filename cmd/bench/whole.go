@@ -223,8 +223,8 @@ func quart(v []float64) quartiles {
 // to back, so slow phases of a noisy machine hit both). CPU is user+system
 // time, which a loaded machine disturbs less than wall time.
 func wholeProcess(sp *spawner, model, lib string, n int, rows []procRow) error {
-	fmt.Printf("whole process: %s vs %s\n%d interleaved runs each; wall ms as median [q1 q3]; ratios btfrecon/oracle, median [q1 q3] of the pairs; peak RSS MiB, median\n\n",
-		model, lib, n)
+	fmt.Printf("whole process: %s (%.1f MB) vs %s (%.1f MB)\n%d interleaved runs each; wall ms as median [q1 q3]; ratios btfrecon/oracle, median [q1 q3] of the pairs; peak RSS MiB, median\n\n",
+		model, float64(fileSize(model))/1e6, lib, float64(fileSize(lib))/1e6, n)
 	fmt.Printf("%-40s %20s %20s %17s %10s %6s %6s %5s\n", "operation", "btfrecon wall", "oracle wall", "wall ratio", "CPU ratio", "MiB", "oracle", "RSS")
 	var floor int64
 	var rowsWall, rowsRSS, compared int
