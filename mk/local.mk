@@ -7,7 +7,8 @@
 #                        6.12.107 --run DIR --modules all-loadable` must give
 #                        the same rows, verdicts and totals as --run 6.12.117
 #                        (four boots). LOCAL_ARCHES=amd64 for one arch,
-#                        LOCAL_MODULES=nls_utf8,vfat for a short check.
+#                        LOCAL_MODULES=nls_utf8,vfat for a short check; the
+#                        trees are kept in $(CACHE)/localkernel/ for reruns.
 
 LOCAL_ARCHES  ?= amd64,arm64
 LOCAL_MODULES ?= all-loadable
@@ -15,4 +16,5 @@ LOCAL_MODULES ?= all-loadable
 .PHONY: vm-localkernel
 vm-localkernel: vm-deps vm-deps-arm64 testdata testdata-arm64
 	BTFRECON_VM=1 BTFRECON_REQUIRE_DATA=1 BTFRECON_LOCAL_ARCHES=$(LOCAL_ARCHES) BTFRECON_LOCAL_MODULES=$(LOCAL_MODULES) \
+	  BTFRECON_LOCAL_TREES=$(CACHE)/localkernel \
 	  $(GO) test -count=1 -timeout 150m -run '^TestVMLocalKernel$$' -v ./harness/kernels

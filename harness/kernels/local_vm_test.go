@@ -21,7 +21,7 @@ import (
 // modules laid out as a build would (amd64: a build tree, modules in it
 // uncompressed; arm64: installed under lib/modules/). Two real boots an
 // arch; make vm-localkernel runs it (BTFRECON_VM=1; BTFRECON_LOCAL_ARCHES,
-// BTFRECON_LOCAL_MODULES narrow it).
+// BTFRECON_LOCAL_MODULES narrow it; BTFRECON_LOCAL_TREES keeps the trees).
 func TestVMLocalKernel(t *testing.T) {
 	if os.Getenv("BTFRECON_VM") != "1" {
 		t.Skip("boots a VM: run with BTFRECON_VM=1 (make vm-localkernel)")
@@ -46,9 +46,16 @@ func TestVMLocalKernel(t *testing.T) {
 			if arch == "arm64" {
 				layout = kernels.Installed
 			}
+			// BTFRECON_LOCAL_TREES keeps the trees between runs (the
+			// build tree's 4230 inflated modules take minutes to write).
 			dir := filepath.Join(t.TempDir(), "linux-6.12.117")
-			if err := kernels.MakeTree(deb, dir, layout, nil); err != nil {
-				t.Fatal(err)
+			if keep := os.Getenv("BTFRECON_LOCAL_TREES"); keep != "" {
+				dir = filepath.Join(keep, arch+"-"+layout.String())
+			}
+			if _, err := os.Stat(dir); err != nil {
+				if err := kernels.MakeTree(deb, dir, layout, nil); err != nil {
+					t.Fatal(err)
+				}
 			}
 			uname, _ := deb.Uname()
 			run := func(kernel string) report {
