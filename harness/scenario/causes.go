@@ -19,9 +19,9 @@ import (
 // differs from module to module, so that modules refused alike group.
 
 // causeOf is the cause of a row whose module did not end up loaded ("" for
-// one that did). loaded says whether another module did; deps are the
-// module's dependencies.
-func causeOf(r Row, loaded func(string) (Row, bool), deps []string) string {
+// one that did). loaded gives another module's row; depsOf a module's
+// dependencies.
+func causeOf(r Row, loaded func(string) (Row, bool), depsOf func(string) []string) string {
 	switch r.Kernel {
 	case KernelBTF, KernelNoBTF:
 		return ""
@@ -65,10 +65,12 @@ func causeOf(r Row, loaded func(string) (Row, bool), deps []string) string {
 		return fmt.Sprintf("errno %d", r.Errno)
 	}
 	if e == unix.ENOENT && anyContains(r.Kmsg, "Unknown symbol") {
-		for _, d := range deps {
-			if dr, ok := loaded(d); ok && !dr.Kernel.loaded() {
-				return "ENOENT: a module it needs did not load"
+		if root, ok := rootDep(r.Module, loaded, depsOf); ok {
+			why := string(root.Kernel)
+			if n := unix.ErrnoName(syscall.Errno(root.Errno)); root.Kernel == KernelRefused && n != "" {
+				why = n
 			}
+			return fmt.Sprintf("ENOENT: a module it needs did not load: %s (%s)", root.Module, why)
 		}
 		return "ENOENT: unknown symbol (the running kernel does not export it)"
 	}
@@ -76,6 +78,29 @@ func causeOf(r Row, loaded func(string) (Row, bool), deps []string) string {
 		return name + ": " + hint
 	}
 	return name + ": " + e.Error()
+}
+
+// rootDep follows m's dependencies that did not load down to the first
+// that did not load for a reason of its own (not an unknown symbol of a
+// dependency further down).
+func rootDep(m string, loaded func(string) (Row, bool), depsOf func(string) []string) (Row, bool) {
+	seen := map[string]bool{m: true}
+	var found Row
+	ok := false
+	for cur := m; ; {
+		next := ""
+		for _, d := range depsOf(cur) {
+			if dr, has := loaded(d); has && !dr.Kernel.loaded() && !seen[d] {
+				found, ok, next = dr, true, d
+				break
+			}
+		}
+		if next == "" || !(found.Kernel == KernelRefused && found.Errno == int(unix.ENOENT) && anyContains(found.Kmsg, "Unknown symbol")) {
+			return found, ok
+		}
+		seen[next] = true
+		cur = next
+	}
 }
 
 // errnoHints say what an init's errno means for a module in a bare guest.
@@ -124,7 +149,7 @@ func groupCauses(rows []Row, deps map[string][]string) []CauseGroup {
 		if !r.counted() && r.Role != RoleModule {
 			continue
 		}
-		if r.Cause = causeOf(*r, loaded, deps[r.Module]); r.Cause != "" {
+		if r.Cause = causeOf(*r, loaded, func(m string) []string { return deps[m] }); r.Cause != "" {
 			groups[r.Cause] = append(groups[r.Cause], r.Module)
 		}
 	}

@@ -14,6 +14,11 @@ func TestCauses(t *testing.T) {
 		{Module: "abituguru", Role: RoleModule, Kernel: KernelRefused, Errno: 19},
 		{Module: "amd64_edac", Role: RoleModule, Kernel: KernelRefused, Errno: 2,
 			Kmsg: []string{"amd64_edac: Unknown symbol amd_register_ecc_decoder (err -2)"}},
+		{Module: "hv_vmbus", Role: RoleModule, Kernel: KernelRefused, Errno: 19},
+		{Module: "hv_utils", Role: RoleModule, Kernel: KernelRefused, Errno: 2,
+			Kmsg: []string{"hv_utils: Unknown symbol __vmbus_driver_register (err -2)"}},
+		{Module: "hv_netvsc", Role: RoleModule, Kernel: KernelRefused, Errno: 2,
+			Kmsg: []string{"hv_netvsc: Unknown symbol vmbus_sendpacket_mpb_desc (err -2)"}},
 		{Module: "lonely", Role: RoleModule, Kernel: KernelRefused, Errno: 2, Kmsg: []string{"lonely: Unknown symbol foo (err -2)"}},
 		{Module: "ubifs", Role: RoleModule, Kernel: KernelRefused, Errno: 2, Kmsg: []string{"UBIFS error (pid 138): cannot initialize compressor zstd, error -2"}},
 		{Module: "pc87413_wdt", Role: RoleModule, Kernel: KernelRefused, Errno: 16},
@@ -25,12 +30,15 @@ func TestCauses(t *testing.T) {
 		{Module: "p9", Role: RoleModule, Kernel: KernelNotRun, Note: "skipped: dependency x: loaded by the initramfs for the 9p share"},
 		{Module: "odd", Role: RoleModule, Kernel: KernelRefused, Errno: 1000},
 	}
-	deps := map[string][]string{"amd64_edac": {"edac_mce_amd"}, "lonely": {"nls_utf8"}}
+	// hv_netvsc needs hv_utils (made up, to follow a chain), which needs hv_vmbus.
+	deps := map[string][]string{"amd64_edac": {"edac_mce_amd"}, "lonely": {"nls_utf8"},
+		"hv_utils": {"hv_vmbus"}, "hv_netvsc": {"nls_utf8", "hv_utils"}}
 	groups := groupCauses(rows, deps)
 	want := []CauseGroup{
-		{"ENODEV: no such device (the hardware, CPU feature or firmware interface is not in the guest)", []string{"abituguru", "edac_mce_amd"}},
+		{"ENODEV: no such device (the hardware, CPU feature or firmware interface is not in the guest)", []string{"abituguru", "edac_mce_amd", "hv_vmbus"}},
+		{"ENOENT: a module it needs did not load: hv_vmbus (ENODEV)", []string{"hv_netvsc", "hv_utils"}},
 		{"EBUSY: device or resource busy (taken by a module loaded before it)", []string{"pc87413_wdt"}},
-		{"ENOENT: a module it needs did not load", []string{"amd64_edac"}},
+		{"ENOENT: a module it needs did not load: edac_mce_amd (ENODEV)", []string{"amd64_edac"}},
 		{"ENOENT: no such file or directory (a firmware file, or something it requests at init that is not there)", []string{"ubifs"}},
 		{"ENOENT: unknown symbol (the running kernel does not export it)", []string{"lonely"}},
 		{"crashed the guest (isolated in a boot of its own)", []string{"oops"}},
@@ -44,7 +52,7 @@ func TestCauses(t *testing.T) {
 	if !slices.EqualFunc(groups, want, func(a, b CauseGroup) bool { return a.Cause == b.Cause && slices.Equal(a.Modules, b.Modules) }) {
 		t.Errorf("groups:\n got %q\nwant %q", groups, want)
 	}
-	if rows[0].Cause != "" || rows[3].Cause != "ENOENT: a module it needs did not load" {
+	if rows[0].Cause != "" || rows[3].Cause != "ENOENT: a module it needs did not load: edac_mce_amd (ENODEV)" {
 		t.Errorf("row causes: %q, %q", rows[0].Cause, rows[3].Cause)
 	}
 }
