@@ -355,6 +355,9 @@ func (bl *Builder) Build(ctx context.Context, s Spec, seeds ...*Build) (*Build, 
 		return nil, fmt.Errorf("kbuild: put %s in place: %w", b.Dir, err)
 	}
 	keep = true
+	if err := fixOutput(b.Dir); err != nil {
+		return nil, err
+	}
 	return b, nil
 }
 
@@ -420,7 +423,37 @@ func readManifest(dir string) (*Build, error) {
 		return nil, fmt.Errorf("%s/kbuild.json: %w", dir, err)
 	}
 	b.Dir = dir
+	if err := fixOutput(dir); err != nil {
+		return nil, err
+	}
 	return &b, nil
+}
+
+// fixOutput points the Makefile kbuild generates in an object tree (it
+// exports KBUILD_OUTPUT, the absolute O= of the build) at dir, where the
+// tree now is: it was built in a temporary directory, or copied.
+func fixOutput(dir string) error {
+	p := filepath.Join(dir, "Makefile")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return nil // not a kbuild object tree (a test's fake)
+	}
+	lines := strings.Split(string(data), "\n")
+	changed := false
+	for i, l := range lines {
+		if strings.HasPrefix(l, "export KBUILD_OUTPUT = ") && l != "export KBUILD_OUTPUT = "+dir {
+			lines[i] = "export KBUILD_OUTPUT = " + dir
+			changed = true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	tmp := p + ".tmp"
+	if err := os.WriteFile(tmp, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, p)
 }
 
 // Open reads a finished build directory.
