@@ -21,7 +21,8 @@ import (
 
 // Kernel is one kernel (release, arch), pinned or resolved, whose boot
 // packages (the image; on sid also linux-modules and linux-base) are
-// extracted in the cache. Its methods read only the cache.
+// extracted in the cache. Its methods read only the cache; those of a
+// kernel the user built (OpenPath, Local set) read its directory too.
 type Kernel struct {
 	Release string // canonical name, e.g. "6.12.117", "7.2.13+deb14"
 	Arch    string // "amd64" or "arm64"
