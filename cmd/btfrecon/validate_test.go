@@ -107,7 +107,8 @@ func TestValidateText(t *testing.T) {
 	for _, want := range []string{
 		"kernel A e643dc8e2607bd1c: minimal-7.2 + guest-7.2 (built in 540 s)\n",
 		"kernel B 0123456789abcdef: minimal-7.2 + guest-7.2 + other (built in 61 s from A's objects)\n",
-		"validate: DISAGREE: model: 2 disagreements, boot clean (812 s)\n",
+		"  model: 2 disagreements, boot clean\n",
+		"validate: DISAGREE (812 s)\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
