@@ -30,6 +30,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -251,8 +252,24 @@ func (bl *Builder) Build(ctx context.Context, s Spec, seeds ...*Build) (*Build, 
 	if err := os.MkdirAll(bl.Cache, 0o755); err != nil {
 		return nil, err
 	}
-	tmp, err := os.MkdirTemp(bl.Cache, ".tmp-"+b.Key+"-")
+	// Every build of one source directory and arch is made at the same
+	// path: the tools kbuild builds (objtool, resolve_btfids) record
+	// absolute paths, and a copied object tree at another path rebuilds
+	// them, and with objtool every object. One build at a time holds it.
+	tmp := filepath.Join(bl.Cache, ".work-"+shortHash(b.Src+"\x00"+b.Arch))
+	unlock, err := lockFile(tmp + ".lock")
 	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if c, err := readManifest(b.Dir); err == nil { // made while we waited
+		c.Cached = true
+		return c, nil
+	}
+	if err := os.RemoveAll(tmp); err != nil { // an interrupted build's
+		return nil, err
+	}
+	if err := os.Mkdir(tmp, 0o755); err != nil {
 		return nil, err
 	}
 	keep := false
@@ -359,6 +376,19 @@ func (bl *Builder) Build(ctx context.Context, s Spec, seeds ...*Build) (*Build, 
 		return nil, err
 	}
 	return b, nil
+}
+
+// lockFile takes an exclusive flock on path (created if missing).
+func lockFile(path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	return func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
 }
 
 // pickSeed prefers the newest cached build of the same source directory
