@@ -20,7 +20,7 @@ import (
 func (p *preparer) caseRows(steps []step, want []cases.Case) ([]step, error) {
 	var leaves []step
 	for _, s := range steps {
-		if len(p.deps[s.Module]) == 0 && s.row.Role == RoleModule && s.row.Predicted == load.KeepsBTF {
+		if p.leaf(s.Module) && s.row.Role == RoleModule && s.row.Predicted == load.KeepsBTF {
 			leaves = append(leaves, s)
 		}
 	}
@@ -58,6 +58,17 @@ func (p *preparer) caseRows(steps []step, want []cases.Case) ([]step, error) {
 		}
 	}
 	return out, nil
+}
+
+// leaf: n needs no other module; the control load of its own kfunc probes
+// (native-n) is not one.
+func (p *preparer) leaf(n string) bool {
+	for _, d := range p.deps[n] {
+		if d != "native-"+n {
+			return false
+		}
+	}
+	return true
 }
 
 func ownCodeFirst(steps []step, own string) []step {
