@@ -12,6 +12,12 @@ import (
 // any module's id map, and the largest id, so the set stays sorted.
 const BadKfuncID = 0x7fffffff
 
+// KfuncOopsSite is where Debian's kernels stop on btf-ids-out-of-range: a
+// page fault reading the id map 8 GiB past its start, in
+// btf_relocate_id inlined into __register_btf_kfunc_id_set (called from
+// tcp_bbr's bbr_register).
+const KfuncOopsSite = "__register_btf_kfunc_id_set"
+
 // btfIDsOutOfRange: the module's BTF is left as it is, but its first kfunc
 // set's last entry names BadKfuncID. The kernel maps every entry through
 // the relocation's id map when the module's init registers the set
@@ -19,7 +25,14 @@ const BadKfuncID = 0x7fffffff
 func btfIDsOutOfRange() Case {
 	return Case{Name: "btf-ids-out-of-range", Class: Hostile, Alone: true, Model: load.ErrKfuncIDRange,
 		Changes: fmt.Sprintf("a .BTF_ids kfunc set's last entry names type id %#x, past the relocation's id map", BadKfuncID),
-		Build:   buildBTFIDsOutOfRange}
+		// Recorded with tcp_bbr, 2026-12-02 (no KASAN on any of them).
+		Kernels: map[string]KernelRecord{
+			"6.12.117/amd64":     {Crash: KfuncOopsSite},
+			"6.12.117/arm64":     {Crash: KfuncOopsSite},
+			"7.2.13+deb14/amd64": {Crash: KfuncOopsSite},
+			"7.2.13+deb14/arm64": {Crash: KfuncOopsSite},
+		},
+		Build: buildBTFIDsOutOfRange}
 }
 
 func buildBTFIDsOutOfRange(in Input) (Made, error) {

@@ -172,6 +172,13 @@ func TestKernelRecords(t *testing.T) {
 	if !cy.Alone || cy.Kernel("6.12.117", "amd64").Message != cases.CycleMessage {
 		t.Errorf("typedef-cycle: alone %v, record %+v", cy.Alone, cy.Kernel("6.12.117", "amd64"))
 	}
+	kf, _ := cases.ByLabel("hostile:btf-ids-out-of-range")
+	for _, k := range []string{"6.12.117/amd64", "6.12.117/arm64", "7.2.13+deb14/amd64", "7.2.13+deb14/arm64"} {
+		rel, arch, _ := strings.Cut(k, "/")
+		if got := kf.Kernel(rel, arch).Crash; got != "__register_btf_kfunc_id_set" {
+			t.Errorf("btf-ids-out-of-range on %s: crash %q", k, got)
+		}
+	}
 	var alone []string
 	for _, c := range cases.Select(true, cases.Hostile) {
 		alone = append(alone, c.Name)
