@@ -220,7 +220,7 @@ func writeReport(e *env, rep *scenario.Report, jsonOut bool) error {
 	return nil
 }
 
-// runRepro loads a user's module on a catalog kernel and reports.
+// runRepro loads a user's module on a Debian kernel or one the user built and reports.
 func runRepro(e *env, args []string) error {
 	fs := newFlags(e, "repro")
 	var f vmFlags
