@@ -316,20 +316,27 @@ func (bl *Builder) Build(ctx context.Context, s Spec, seeds ...*Build) (*Build, 
 		return cmd.Run()
 	}
 	t := timer()
-	if err := mk("-s", "tinyconfig"); err != nil {
-		return fail("tinyconfig", err)
-	}
-	if len(b.Fragments) > 0 {
-		args := append([]string{"-m", "-O", tmp, filepath.Join(tmp, ".config")}, b.Fragments...)
-		cmd := exec.CommandContext(ctx, filepath.Join(b.Src, "scripts/kconfig/merge_config.sh"), args...)
-		cmd.Dir = tmp
-		cmd.Stdout, cmd.Stderr = logf, logf
-		if err := cmd.Run(); err != nil {
-			return fail("merge_config.sh", err)
+	// The seed's own config when it was made from the same fragments and
+	// toolchain (an edited tree's earlier build): make's syncconfig still
+	// follows a changed Kconfig, and the fragments are checked again after
+	// the build.
+	sameConfig := seed != nil && seed.ConfigKey == b.ConfigKey && !s.ConfigOnly
+	if !sameConfig {
+		if err := mk("-s", "tinyconfig"); err != nil {
+			return fail("tinyconfig", err)
 		}
-	}
-	if err := mk("-s", "olddefconfig"); err != nil {
-		return fail("olddefconfig", err)
+		if len(b.Fragments) > 0 {
+			args := append([]string{"-m", "-O", tmp, filepath.Join(tmp, ".config")}, b.Fragments...)
+			cmd := exec.CommandContext(ctx, filepath.Join(b.Src, "scripts/kconfig/merge_config.sh"), args...)
+			cmd.Dir = tmp
+			cmd.Stdout, cmd.Stderr = logf, logf
+			if err := cmd.Run(); err != nil {
+				return fail("merge_config.sh", err)
+			}
+		}
+		if err := mk("-s", "olddefconfig"); err != nil {
+			return fail("olddefconfig", err)
+		}
 	}
 	opts, err := parseFragments(b.Fragments)
 	if err != nil {
@@ -342,7 +349,11 @@ func (bl *Builder) Build(ctx context.Context, s Spec, seeds ...*Build) (*Build, 
 	if err := checkFragments(opts, cfg); err != nil {
 		return fail("config", err)
 	}
-	bl.logf("kbuild: %s: configured in %.1f s (%d fragment options checked)", name, t(), len(opts))
+	if sameConfig {
+		bl.logf("kbuild: %s: the config of %s kept (same fragments and toolchain; %d options checked)", name, seed.Key, len(opts))
+	} else {
+		bl.logf("kbuild: %s: configured in %.1f s (%d fragment options checked)", name, t(), len(opts))
+	}
 	if s.ConfigOnly {
 		return b, nil
 	}
@@ -352,6 +363,15 @@ func (bl *Builder) Build(ctx context.Context, s Spec, seeds ...*Build) (*Build, 
 		map[bool]string{true: ", incremental from " + b.Seed}[seed != nil], logPath)
 	if err := mk(fmt.Sprintf("-j%d", jobs), ai.target, "modules"); err != nil {
 		return fail("make", err)
+	}
+	if sameConfig {
+		cfg, err := readConfig(filepath.Join(tmp, ".config"))
+		if err != nil {
+			return nil, err
+		}
+		if err := checkFragments(opts, cfg); err != nil {
+			return fail("config (after the build)", err)
+		}
 	}
 	for _, f := range []string{"vmlinux", b.Image, "Module.symvers"} {
 		if _, err := os.Stat(filepath.Join(tmp, f)); err != nil {
