@@ -12,6 +12,7 @@ build:
 
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags lean ./cmd/btfrecon
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 
 # The fast tier: no VM, no network; tests needing real data skip without it.
@@ -65,7 +66,9 @@ demo: btfrecon testdata vm-deps
 test: deps testdata-headers testdata-arm64 testdata-sid oracle
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet -tags lean ./cmd/btfrecon
 	BTFRECON_REQUIRE_DATA=1 BTFRECON_CORPUS=all $(GO) test -count=1 ./...
+	$(GO) test -count=1 -tags lean ./cmd/btfrecon
 	$(if $(TEST_EXTRA),$(MAKE) $(TEST_EXTRA))
 
 # Model vs libbpf on the same real inputs, one run, ratios printed: whole

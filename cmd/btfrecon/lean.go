@@ -27,6 +27,9 @@ var (
 	runValidate = harnessVerb("validate")
 )
 
+// lean: see full.go.
+const lean = true
+
 // harnessName is the full build's file name, beside the lean one.
 const harnessName = "btfrecon-harness"
 
