@@ -164,8 +164,8 @@ func borrowedName(in Input) (uint32, error) {
 	return 0, fmt.Errorf("the split has no named type to borrow a name from: %w", ErrNotApplicable)
 }
 
-// Recorded on Debian's 6.12.117 and 7.2.13 (amd64, 2026-12-01; array-cycle
-// and ptr-id-out-of-range on arm64, 2026-12-02): the array cycles never return from finit_module (6.12.117's
+// Recorded on Debian's 6.12.117 and 7.2.13 (amd64, 2026-12-01; arm64,
+// 2026-12-02): the array cycles never return from finit_module (6.12.117's
 // watchdog reports a soft lockup in btf_type_by_id /
 // btf_relocate_map_distilled_base, a panic 33 s into an arm64 boot; 7.2.13
 // spins until the boot's timeout), and the out-of-range PTR loads with BTF
