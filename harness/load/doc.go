@@ -13,5 +13,9 @@
 //     no name matching (our strict decoder stands in for the kernel's
 //     metadata checks);
 //   - a refusal loads the module without BTF when
-//     CONFIG_MODULE_ALLOW_BTF_MISMATCH=y, and fails the load otherwise.
+//     CONFIG_MODULE_ALLOW_BTF_MISMATCH=y, and fails the load otherwise;
+//   - a kfunc set's ids are mapped through the relocation's id map: an id at
+//     or past its end fails the registration and the module's init, whatever
+//     MODULE_ALLOW_BTF_MISMATCH says (RefuseKfuncIDPastIDMap; 6.12 and 7.2
+//     read past the map instead: hostile:btf-ids-out-of-range).
 package load
