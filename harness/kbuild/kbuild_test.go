@@ -222,6 +222,24 @@ func TestPatchesApplied(t *testing.T) {
 	}
 }
 
+// TestPatchRelativePath: a patch named relative to the working directory
+// (make validate-7.2-patched's kernel-patch/upstream/series/...) applies
+// though patch runs inside the tree's copy.
+func TestPatchRelativePath(t *testing.T) {
+	tree := fakeTree(t)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "0001.patch"), []byte("diff --git a/kernel/bpf/btf.c b/kernel/bpf/btf.c\n--- a/kernel/bpf/btf.c\n+++ b/kernel/bpf/btf.c\n@@ -1 +1 @@\n-int btf;\n+int btf_relative;\n"), 0o644)
+	t.Chdir(dir)
+	bl := &Builder{Cache: t.TempDir()}
+	b, err := bl.Build(context.Background(), Spec{Tree: tree, Arch: "amd64", Patches: []string{"0001.patch"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vml, _ := os.ReadFile(filepath.Join(b.Dir, "vmlinux")); !strings.Contains(string(vml), "int btf_relative;") {
+		t.Errorf("the patched build's vmlinux lacks the patched line:\n%s", vml)
+	}
+}
+
 func TestTarball(t *testing.T) {
 	tree := fakeTree(t)
 	tarball := filepath.Join(t.TempDir(), "linux-source-7.2.tar.xz")

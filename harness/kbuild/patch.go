@@ -69,7 +69,13 @@ func applyPatches(src, dst string, patches []string, logf func(string, ...any)) 
 			logf("kbuild: %s: no diff (a cover letter?), skipped", filepath.Base(p))
 			continue
 		}
-		cmd := exec.Command("patch", "-p1", "--batch", "--forward", "--no-backup-if-mismatch", "-r", "-", "-i", p)
+		// patch runs in the copy: a path relative to our directory must not
+		// be read relative to the tree
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrPatch, err)
+		}
+		cmd := exec.Command("patch", "-p1", "--batch", "--forward", "--no-backup-if-mismatch", "-r", "-", "-i", abs)
 		cmd.Dir = tree
 		out, err := cmd.CombinedOutput()
 		if err != nil {
