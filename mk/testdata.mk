@@ -20,10 +20,10 @@ testdata-headers:
 testdata-arm64:
 	$(FETCHKERNELS) -arch arm64 $(TESTDATA_FLAGS)
 
-# Debian sid's Linux 7.2.13 (amd64), resolved from the archive: the 7.2
+# Debian sid's Linux 7.2.13 (amd64, with headers), resolved from the archive: the 7.2
 # facts harness/kernels pins (TestSid72) and the 7.2 VM scenarios.
 testdata-sid:
-	$(FETCHKERNELS) -arch amd64 -releases 7.2.13+deb14 $(TESTDATA_FLAGS)
+	$(FETCHKERNELS) -arch amd64 -headers -releases 7.2.13+deb14 $(TESTDATA_FLAGS)
 
 # One real resolution from the Debian archive (network): releases the catalog
 # does not pin (bookworm 6.12.111, sid 7.2.13+deb14) are looked up afresh,
