@@ -63,7 +63,7 @@ demo: btfrecon testdata vm-deps
 	./btfrecon vm run --build 6.12.107 --run 6.12.117
 	./btfrecon compat --build 6.12.107 --run 6.12.117
 
-test: deps testdata-headers testdata-arm64 testdata-sid oracle
+test: deps testdata-headers testdata-arm64 testdata-sid testdata-trixie oracle
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet -tags lean ./cmd/btfrecon

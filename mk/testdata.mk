@@ -5,7 +5,7 @@
 # changed and no architecture is added to dpkg; a warm cache needs no apt.
 # TESTDATA_FLAGS adds fetchkernels flags, e.g. TESTDATA_FLAGS=-releases=all,
 # or -releases=6.12.117+deb13,7.2.13+deb14 (resolved from the archive).
-.PHONY: testdata testdata-headers testdata-arm64 testdata-sid kernels-check
+.PHONY: testdata testdata-headers testdata-arm64 testdata-sid testdata-trixie kernels-check
 
 FETCHKERNELS = $(GO) run ./cmd/fetchkernels
 
@@ -24,6 +24,12 @@ testdata-arm64:
 # facts harness/kernels pins (TestSid72) and the 7.2 VM scenarios.
 testdata-sid:
 	$(FETCHKERNELS) -arch amd64 -headers -releases 7.2.13+deb14 $(TESTDATA_FLAGS)
+
+# Debian trixie's 6.12.107+deb13 (amd64, with headers): the trixie profile
+# (TestProfileForRealConfigs, pahole 1.30), its module build spec
+# (TestSpecForReal) and the real-distiller testdata of harness/recon.
+testdata-trixie:
+	$(FETCHKERNELS) -arch amd64 -headers -releases 6.12.107+deb13 $(TESTDATA_FLAGS)
 
 # One real resolution from the Debian archive (network): releases the catalog
 # does not pin (bookworm 6.12.111, sid 7.2.13+deb14) are looked up afresh,
