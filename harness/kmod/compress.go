@@ -2,10 +2,12 @@ package kmod
 
 import (
 	"bytes"
+	"compress/gzip"
 	"debug/elf"
 	"fmt"
 	"io"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
 	"github.com/ulikunitz/xz/lzma"
 )
@@ -22,47 +24,71 @@ var (
 	elfMagic  = []byte(elf.ELFMAG)
 )
 
-// decompress returns b unchanged unless it is an xz stream. The format is
-// decided by content, not by file name: callers rename files.
+// decompress returns b unchanged unless it is an xz, zstd or gzip stream
+// (the three CONFIG_MODULE_COMPRESS_* formats). The format is decided by
+// content, not by file name: callers rename files.
 func decompress(b []byte, file string) (out []byte, compressed bool, err error) {
+	var r io.Reader
+	var format string
 	switch {
 	case bytes.HasPrefix(b, xzMagic):
+		format = "xz"
+		// DictCap is a floor, not a cap: the smallest one lets the stream's
+		// own dictionary size (1 MiB for kbuild's xz) decide, instead of 8 MiB.
+		r, err = xz.ReaderConfig{DictCap: lzma.MinDictCap}.NewReader(bytes.NewReader(b))
 	case bytes.HasPrefix(b, zstdMagic):
-		return nil, false, fmt.Errorf("%s: zstd-compressed module: %w (only xz)", file, ErrUnsupported)
+		format = "zstd"
+		var d *zstd.Decoder
+		// one goroutine and a window no larger than a module can need
+		d, err = zstd.NewReader(bytes.NewReader(b), zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(MaxImage))
+		if err == nil {
+			defer d.Close()
+			r = d
+		}
 	case bytes.HasPrefix(b, gzipMagic):
-		return nil, false, fmt.Errorf("%s: gzip-compressed module: %w (only xz)", file, ErrUnsupported)
+		format = "gzip"
+		r, err = gzip.NewReader(bytes.NewReader(b))
 	default:
 		return b, false, nil
 	}
-	out, err = xzReference(b, file)
+	if err != nil {
+		return nil, false, fmt.Errorf("%s: %w: %w", file, errFormat(format), err)
+	}
+	out, err = inflate(r, len(b), format, file)
 	return out, true, err
 }
 
-// xzReference decompresses an xz stream with github.com/ulikunitz/xz.
-func xzReference(b []byte, file string) ([]byte, error) {
-	// DictCap is a floor, not a cap: the smallest one lets the stream's own
-	// dictionary size (1 MiB for kbuild's xz) decide, instead of 8 MiB a call.
-	r, err := xz.ReaderConfig{DictCap: lzma.MinDictCap}.NewReader(bytes.NewReader(b))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w: %w", file, ErrXZ, err)
+// errFormat is the sentinel for a stream of format that does not decode.
+func errFormat(format string) error {
+	switch format {
+	case "xz":
+		return ErrXZ
+	case "zstd":
+		return ErrZstd
 	}
-	// The ELF magic first: a bomb of anything else stops after four bytes.
+	return ErrGzip
+}
+
+// inflate reads a module image out of r, the ELF magic first (a bomb of
+// anything else stops after four bytes), at most MaxImage bytes.
+func inflate(r io.Reader, packed int, format, file string) ([]byte, error) {
+	bad := errFormat(format)
 	head := make([]byte, len(elfMagic))
 	if n, err := io.ReadFull(r, head); err != nil {
-		return nil, fmt.Errorf("%s: %w after %d decompressed bytes: %w", file, ErrXZ, n, err)
+		return nil, fmt.Errorf("%s: %w after %d decompressed bytes: %w", file, bad, n, err)
 	}
 	if !bytes.Equal(head, elfMagic) {
-		return nil, fmt.Errorf("%s: xz stream holds %x..., not an ELF image: %w", file, head, ErrNotELF)
+		return nil, fmt.Errorf("%s: %s stream holds %x..., not an ELF image: %w", file, format, head, ErrNotELF)
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, 4*len(b))) // xz: about 4:1 on modules
+	buf := bytes.NewBuffer(make([]byte, 0, min(4*packed, MaxImage+1))) // about 4:1 on modules
 	buf.Write(head)
-	_, err = buf.ReadFrom(io.LimitReader(r, MaxImage+1-int64(len(head))))
+	_, err := buf.ReadFrom(io.LimitReader(r, MaxImage+1-int64(len(head))))
 	out := buf.Bytes()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w after %d decompressed bytes: %w", file, ErrXZ, len(out), err)
+		return nil, fmt.Errorf("%s: %w after %d decompressed bytes: %w", file, bad, len(out), err)
 	}
 	if len(out) > MaxImage {
-		return nil, fmt.Errorf("%s: xz stream decompresses to more than %d MiB, the cap for a module: %w", file, MaxImage>>20, ErrTooLarge)
+		return nil, fmt.Errorf("%s: %s stream decompresses to more than %d MiB, the cap for a module: %w", file, format, MaxImage>>20, ErrTooLarge)
 	}
 	return out, nil
 }

@@ -2,9 +2,15 @@ package kmod
 
 import (
 	"bytes"
+	"compress/gzip"
+	"debug/elf"
+	"errors"
 	"os"
+	"strings"
 	"testing"
 	"unsafe"
+
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/btfrecon/btfrecon/harness/internal/realdata"
 )
@@ -75,5 +81,64 @@ func TestBTFView(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestDecompressFormats: a module compressed by zstd and gzip as kbuild
+// runs them (testdata/gen.sh) parses to the uncompressed module's bytes.
+func TestDecompressFormats(t *testing.T) {
+	want := readTestdata(t, "tiny-x86_64.ko")
+	for _, file := range []string{"tiny-x86_64.ko.zst", "tiny-x86_64.ko.gz"} {
+		t.Run(file, func(t *testing.T) {
+			m, err := Parse(readTestdata(t, file), file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(m.image, want) {
+				t.Errorf("decompressed %d bytes, not tiny-x86_64.ko's %d", len(m.image), len(want))
+			}
+		})
+	}
+}
+
+// TestDecompressBombs: each format stops at the first bytes of a stream
+// that is not an ELF image, stops at MaxImage for one that is, and names
+// the file and the format in a bad stream's error.
+func TestDecompressBombs(t *testing.T) {
+	gz := func(b []byte) []byte {
+		var buf bytes.Buffer
+		w := gzip.NewWriter(&buf)
+		w.Write(b)
+		w.Close()
+		return buf.Bytes()
+	}
+	zst := func(b []byte) []byte {
+		w, err := zstd.NewWriter(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close()
+		return w.EncodeAll(b, nil)
+	}
+	huge := append([]byte(elf.ELFMAG), make([]byte, MaxImage)...)
+	for _, tc := range []struct {
+		name string
+		data []byte
+		err  error
+		msg  string
+	}{
+		{"zstd zeros", zst(make([]byte, 64<<20)), ErrNotELF, "bomb: zstd stream holds 00000000..., not an ELF image"},
+		{"gzip zeros", gz(make([]byte, 64<<20)), ErrNotELF, "bomb: gzip stream holds 00000000..., not an ELF image"},
+		{"zstd past the cap", zst(huge), ErrTooLarge, "bomb: zstd stream decompresses to more than 256 MiB"},
+		{"gzip past the cap", gz(huge), ErrTooLarge, "bomb: gzip stream decompresses to more than 256 MiB"},
+		{"bad zstd", append(bytes.Clone(zstdMagic), "garbage garbage"...), ErrZstd, "bomb: bad zstd data"},
+		{"truncated gzip", gz(readTestdata(t, "tiny-x86_64.ko"))[:100], ErrGzip, "bomb: bad gzip data after"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse(tc.data, "bomb")
+			if !errors.Is(err, tc.err) || !strings.Contains(err.Error(), tc.msg) {
+				t.Errorf("got %v\nwant %v containing %q", err, tc.err, tc.msg)
+			}
+		})
 	}
 }

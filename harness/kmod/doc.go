@@ -1,13 +1,15 @@
 // Package kmod reads and rewrites the BTF sections of Linux kernel modules.
 //
-// A module is a relocatable ELF file (.ko), usually xz-compressed (.ko.xz)
+// A module is a relocatable ELF file (.ko), usually compressed (.ko.xz; a
+// kernel built with MODULE_COMPRESS_ZSTD or _GZIP: .ko.zst, .ko.gz)
 // and often followed by an appended signature. The loader
 // (kernel/module/main.c) finds two sections by name: .BTF, the module's split
 // BTF, and, since 6.11, .BTF.base, the distilled base that .BTF refers to and
 // that btf_parse_module() relocates onto the running vmlinux BTF. Neither is
 // SHF_ALLOC: the loader reads them from its copy of the file.
 //
-// Reading: Open and Parse accept .ko and .ko.xz (by content, not name),
+// Reading: Open and Parse accept .ko, .ko.xz, .ko.zst and .ko.gz (by
+// content, not name; inflated to at most MaxImage, the ELF magic first),
 // strip the appended signature ("~Module signature appended~\n" trailer,
 // preceded by struct module_signature whose last field is the big-endian
 // signature length), and expose .BTF, .BTF.base and .modinfo's name=. ELF32

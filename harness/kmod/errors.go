@@ -14,6 +14,10 @@ var (
 	ErrMalformed = errors.New("malformed ELF")
 	// ErrXZ: the xz stream could not be decoded.
 	ErrXZ = errors.New("bad xz data")
+	// ErrZstd: the zstd stream could not be decoded.
+	ErrZstd = errors.New("bad zstd data")
+	// ErrGzip: the gzip stream could not be decoded.
+	ErrGzip = errors.New("bad gzip data")
 	// ErrTooLarge: a size is beyond what we are willing to allocate or encode.
 	ErrTooLarge = errors.New("too large")
 	// ErrNoBTF: the operation needs a .BTF section and there is none.

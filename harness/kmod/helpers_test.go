@@ -17,6 +17,8 @@ var testdataFiles = []string{
 	"tiny-s390x.ko",
 	"tiny-ppc32.ko",
 	"tiny-x86_64-signed.ko.xz",
+	"tiny-x86_64.ko.zst",
+	"tiny-x86_64.ko.gz",
 }
 
 func readTestdata(tb testing.TB, name string) []byte {

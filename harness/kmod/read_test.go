@@ -170,7 +170,7 @@ func TestParseMalformed(t *testing.T) {
 			fmt.Sprintf("section %d (.BTF) is SHT_NOBITS", btf)},
 		{"bad xz", append(bytes.Clone(xzMagic), "garbage garbage garbage"...), ErrXZ, "bad xz data"},
 		{"truncated xz", xzd[:len(xzd)/2], ErrXZ, "bad xz data after"},
-		{"zstd", []byte{0x28, 0xb5, 0x2f, 0xfd, 0, 0}, ErrUnsupported, "zstd-compressed module"},
+		{"zstd", []byte{0x28, 0xb5, 0x2f, 0xfd, 0, 0}, ErrZstd, "bad zstd data"},
 		{"signature longer than file", sign(bytes.Clone(ko), 1000000), ErrTruncated,
 			"signature info at offset 0x6e8 claims a 1000000-byte signature, only 1768 bytes precede it"},
 		{"bare trailer", []byte("xx" + sigTrailer), ErrTruncated,

@@ -31,3 +31,8 @@ addbtf powerpc-linux-gnu-objcopy ppc32
 	printf '~Module signature appended~\n'
 } >"$t/signed.ko"
 xz --check=crc32 --lzma2=dict=1MiB -c "$t/signed.ko" >tiny-x86_64-signed.ko.xz
+
+# zstd and gzip as kbuild's CONFIG_MODULE_COMPRESS_ZSTD / _GZIP make them
+# (scripts/Makefile.modinst: zstd -T0 --rm -f -q, gzip -n -f).
+zstd -T0 -q -c tiny-x86_64.ko >tiny-x86_64.ko.zst
+gzip -n -c tiny-x86_64.ko >tiny-x86_64.ko.gz
