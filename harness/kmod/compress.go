@@ -39,8 +39,11 @@ func decompress(b []byte, file string) (out []byte, compressed bool, err error) 
 	case bytes.HasPrefix(b, zstdMagic):
 		format = "zstd"
 		var d *zstd.Decoder
-		// one goroutine and a window no larger than a module can need
-		d, err = zstd.NewReader(bytes.NewReader(b), zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(MaxImage))
+		// One goroutine, and a window of at most 32 MiB: kbuild's zstd (level
+		// 3) uses 2 MiB at most; a larger one is allocated before a byte is
+		// checked.
+		d, err = zstd.NewReader(bytes.NewReader(b), zstd.WithDecoderConcurrency(1),
+			zstd.WithDecoderMaxWindow(32<<20), zstd.WithDecoderMaxMemory(MaxImage+1))
 		if err == nil {
 			defer d.Close()
 			r = d

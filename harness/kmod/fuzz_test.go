@@ -17,6 +17,8 @@ func FuzzParse(f *testing.F) {
 	f.Add(readTestdata(f, "tiny-x86_64.ko")[:200])
 	f.Add([]byte("\x7fELF\x02\x01\x01"))
 	f.Add(append(bytes.Clone(xzMagic), 0, 0))
+	f.Add(append(bytes.Clone(zstdMagic), 0, 0))
+	f.Add(append(bytes.Clone(gzipMagic), 8, 0))
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := Parse(data, "fuzz.ko")
@@ -60,7 +62,7 @@ func FuzzParse(f *testing.F) {
 }
 
 func isSentinel(err error) bool {
-	for _, s := range []error{ErrNotELF, ErrTruncated, ErrMalformed, ErrXZ, ErrTooLarge, ErrNoBTF, ErrUnsupported} {
+	for _, s := range []error{ErrNotELF, ErrTruncated, ErrMalformed, ErrXZ, ErrZstd, ErrGzip, ErrTooLarge, ErrNoBTF, ErrUnsupported} {
 		if errors.Is(err, s) {
 			return true
 		}
