@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/btfrecon/btfrecon/harness/btf"
@@ -85,7 +86,7 @@ func Compare(kernel []byte, model *btf.Spec, target *btf.Spec, idMap []btf.TypeI
 			t := model.Local(i)
 			mt = &t
 		}
-		if kt != nil && mt != nil && wordsEqual(kt.W, mt.W) {
+		if kt != nil && mt != nil && slices.Equal(kt.W, mt.W) {
 			continue
 		}
 		if len(r.Types) >= MaxTypes {
@@ -135,18 +136,6 @@ func dump(s *btf.Spec, t btf.Type) string {
 	var b strings.Builder
 	s.FormatType(&b, t)
 	return strings.TrimRight(b.String(), "\n")
-}
-
-func wordsEqual(a, b []uint32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // FirstDiff is the offset of the first byte where a and b differ (the

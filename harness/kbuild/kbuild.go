@@ -28,10 +28,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/btfrecon/btfrecon/harness/cache"
 )
 
 // ErrBuild is a kernel build (config or make) that failed.
@@ -257,7 +259,7 @@ func (bl *Builder) Build(ctx context.Context, s Spec, seeds ...*Build) (*Build, 
 	// absolute paths, and a copied object tree at another path rebuilds
 	// them, and with objtool every object. One build at a time holds it.
 	tmp := filepath.Join(bl.Cache, ".work-"+shortHash(b.Src+"\x00"+b.Arch))
-	unlock, err := lockFile(tmp + ".lock")
+	unlock, err := cache.Lock(tmp + ".lock")
 	if err != nil {
 		return nil, err
 	}
@@ -398,19 +400,6 @@ func (bl *Builder) Build(ctx context.Context, s Spec, seeds ...*Build) (*Build, 
 	return b, nil
 }
 
-// lockFile takes an exclusive flock on path (created if missing).
-func lockFile(path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", path, err)
-	}
-	return func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
-}
-
 // pickSeed prefers the newest cached build of the same source directory
 // and config (an earlier state of the same tree), then the given seeds of
 // the same source directory and toolchain.
@@ -435,23 +424,11 @@ func (bl *Builder) pickSeed(b *Build, seeds []*Build) *Build {
 		return best
 	}
 	for _, s := range seeds {
-		if s != nil && s.Src == b.Src && s.Arch == b.Arch && equal(s.Toolchain, b.Toolchain) {
+		if s != nil && s.Src == b.Src && s.Arch == b.Arch && slices.Equal(s.Toolchain, b.Toolchain) {
 			return s
 		}
 	}
 	return nil
-}
-
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func writeManifest(dir string, b *Build) error {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/btfrecon/btfrecon/harness/cache"
 	"github.com/btfrecon/btfrecon/harness/kernels"
 )
 
@@ -124,7 +125,7 @@ func Build(ctx context.Context, req Request) (*Result, error) {
 	if err := os.MkdirAll(buildDir, 0o755); err != nil {
 		return nil, err
 	}
-	unlock, err := lockFile(filepath.Join(buildDir, "."+name+".lock"))
+	unlock, err := cache.Lock(filepath.Join(buildDir, "."+name+".lock"))
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/btfrecon/btfrecon/harness/cache"
 )
 
 // DefaultMirror is the Debian archive the chroots are bootstrapped from.
@@ -114,7 +116,7 @@ func Ensure(ctx context.Context, cacheDir string, spec ChrootSpec, log io.Writer
 	if c, ok := complete(dir, spec); ok {
 		return c, nil
 	}
-	unlock, err := lockFile(filepath.Join(parent, "."+key+".lock"))
+	unlock, err := cache.Lock(filepath.Join(parent, "."+key+".lock"))
 	if err != nil {
 		return nil, err
 	}
@@ -267,19 +269,6 @@ func runIsolated(ctx context.Context, root string, argv ...string) ([]byte, erro
 		cmd.Env = append(os.Environ(), "LC_ALL=C")
 	}
 	return cmd.CombinedOutput()
-}
-
-// lockFile takes an exclusive flock on path, waiting for it.
-func lockFile(path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", path, err)
-	}
-	return func() { f.Close() }, nil
 }
 
 // removeTree removes a chroot tree, refusing when something is mounted

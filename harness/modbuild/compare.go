@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/btfrecon/btfrecon/harness/btf"
@@ -122,7 +123,7 @@ func typeLines(r *btf.Spec, errR error, m *btf.Spec, errM error) []string {
 			t := m.Local(i)
 			mt, mw = dumpType(m, t), t.W
 		}
-		if rt == mt && slicesEqual(rw, mw) {
+		if rt == mt && slices.Equal(rw, mw) {
 			continue
 		}
 		if len(out) >= maxDiffs {
@@ -173,18 +174,6 @@ func dumpType(s *btf.Spec, t btf.Type) string {
 	var b strings.Builder
 	s.FormatType(&b, t)
 	return strings.TrimRight(strings.ReplaceAll(b.String(), "\n", " "), " ")
-}
-
-func slicesEqual(a, b []uint32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func orNone(s string) string {
