@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/btfrecon/btfrecon/gotest"
+	"github.com/btfrecon/btfrecon/harness/btf"
 	"github.com/btfrecon/btfrecon/harness/btffile"
 	"github.com/btfrecon/btfrecon/harness/cache"
 	"github.com/btfrecon/btfrecon/harness/cases"
@@ -59,7 +60,7 @@ func profileFor(major, minor int) (validateProfile, error) {
 				"amd64": {"vmimages/linux-6.1/minimal.config", "vmimages/linux-6.1/validate.config"},
 				"arm64": {"vmimages/linux-6.1/minimal-arm64.config", "vmimages/linux-6.1/validate-arm64.config"},
 			},
-			other:     "vmimages/linux-6.1/other.config",
+			other:     "vmimages/validate-other.config",
 			kasan:     "vmimages/linux-6.1/kasan.config",
 			modules:   []string{"kernel-patch/testmod", "testmodule/kfuncset"},
 			ownPahole: true,
@@ -70,7 +71,7 @@ func profileFor(major, minor int) (validateProfile, error) {
 				"amd64": {"kernel-patch/upstream/kernel/minimal-7.2.config", "kernel-patch/upstream/kernel/guest-7.2.config"},
 				"arm64": {"kernel-patch/upstream/kernel/minimal-7.2-arm64.config", "kernel-patch/upstream/kernel/guest-7.2.config"},
 			},
-			other:        "vmimages/linux-6.1/other.config",
+			other:        "vmimages/validate-other.config",
 			kasan:        "vmimages/linux-6.1/kasan.config",
 			modules:      []string{"testmodule", "testmodule/kfuncset", "testmodule/structs", "kernel-patch/upstream/testmod"},
 			kernelPahole: true,
@@ -111,7 +112,7 @@ func runValidate(e *env, args []string) error {
 	var patches, frags listFlag
 	fs.Var(&patches, "patch", "a patch to apply (patch -p1) on a copy of the tree, in order; repeatable")
 	fs.Var(&frags, "fragment", "kernel A's config fragment over tinyconfig (default: the tree version's); repeatable")
-	other := fs.String("other", "", "the fragment added for the second kernel (default: vmimages/linux-6.1/other.config)")
+	other := fs.String("other", "", "the fragment added for the second kernel (default: vmimages/validate-other.config)")
 	arch := fs.String("arch", "amd64", "amd64 or arm64 (cross-built with gcc-aarch64-linux-gnu)")
 	kasan := fs.Bool("kasan", false, "add KASAN and kmemleak to both kernels")
 	jobs := fs.Int("jobs", 0, "make -j (0: the number of CPUs)")
@@ -253,11 +254,16 @@ func (v *validator) run(ctx context.Context, tree string, patches, frags []strin
 		return nil, err
 	}
 	v.rep.Builds = []*kbuild.Build{A, B}
-	if same, err := sameVmlinuxBTF(A, B); err != nil {
+	mv, err := vmlinuxMoves(A, B)
+	if err != nil {
 		return nil, err
-	} else if same {
-		return nil, fmt.Errorf("kernels A (%s) and B (%s) have the same vmlinux BTF: %s adds no types, so nothing is relocated", A.Dir, B.Dir, other)
 	}
+	if mv.Same || mv.Moved == 0 {
+		return nil, fmt.Errorf("kernels A (%s) and B (%s) have the same vmlinux BTF type ids: %s moves no type, so relocation is the identity", A.Dir, B.Dir, other)
+	}
+	v.rep.Notes = append(v.rep.Notes, fmt.Sprintf("B's vmlinux BTF: %d of %d type ids hold another type than in A, from id %d on",
+		mv.Moved, mv.Total, mv.First))
+	v.logf("validate: %s", v.rep.Notes[len(v.rep.Notes)-1])
 
 	work := filepath.Join(c, "validate", A.Key+"-"+B.Key)
 	var plainA, plainB, real []string
@@ -501,16 +507,47 @@ func hasBTFBase(ko string) (bool, error) {
 	return ok, nil
 }
 
-// sameVmlinuxBTF: the two kernels' vmlinux .BTF sections are equal
-// byte for byte (then the second fragment moved no id or string).
-func sameVmlinuxBTF(a, b *kbuild.Build) (bool, error) {
+// btfMoves is how B's vmlinux BTF differs from A's where module BTF cares:
+// Moved of Total type ids hold another type (kind and name) than in A,
+// the first at First; Same is byte-identical BTF.
+type btfMoves struct {
+	Same         bool
+	Total, Moved int
+	First        btf.TypeID
+}
+
+// vmlinuxMoves compares the two kernels' vmlinux .BTF.
+func vmlinuxMoves(a, b *kbuild.Build) (btfMoves, error) {
+	var specs [2]*btf.Spec
 	var raw [2][]byte
 	for i, k := range []*kbuild.Build{a, b} {
-		f, err := btffile.Load(filepath.Join(k.Dir, "vmlinux"))
+		s, f, err := btffile.LoadSpec(filepath.Join(k.Dir, "vmlinux"), "")
 		if err != nil {
-			return false, err
+			return btfMoves{}, err
 		}
-		raw[i] = bytes.Clone(f.BTF)
+		specs[i], raw[i] = s, f.BTF
 	}
-	return bytes.Equal(raw[0], raw[1]), nil
+	m := compareIDs(specs[0], specs[1])
+	m.Same = bytes.Equal(raw[0], raw[1])
+	return m, nil
+}
+
+// compareIDs counts the ids of b that hold another type than in a (an id
+// past a's end counts as moved).
+func compareIDs(a, b *btf.Spec) btfMoves {
+	m := btfMoves{Total: b.NumLocal()}
+	for i := 0; i < b.NumLocal(); i++ {
+		tb := b.Local(i)
+		if i < a.NumLocal() {
+			ta := a.Local(i)
+			if ta.Kind() == tb.Kind() && a.Name(ta) == b.Name(tb) {
+				continue
+			}
+		}
+		if m.Moved == 0 {
+			m.First = b.FirstID() + btf.TypeID(i)
+		}
+		m.Moved++
+	}
+	return m
 }

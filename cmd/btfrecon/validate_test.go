@@ -4,11 +4,13 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/btfrecon/btfrecon/harness/btf"
 	"github.com/btfrecon/btfrecon/harness/kbuild"
 	"github.com/btfrecon/btfrecon/harness/scenario"
 )
@@ -115,5 +117,50 @@ func TestValidateText(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+func TestCompareIDs(t *testing.T) {
+	spec := func(t *testing.T, add func(b *btf.Builder)) *btf.Spec {
+		t.Helper()
+		b := btf.NewBuilder(binary.LittleEndian, nil)
+		add(b)
+		s, err := b.Spec()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	intThenStruct := func(b *btf.Builder) {
+		i := b.Int("int", 4, 1)
+		b.Struct("s", 4, btf.Member{Name: "a", Type: i})
+	}
+	for _, tc := range []struct {
+		name  string
+		a, b  func(b *btf.Builder)
+		moved int
+		first btf.TypeID
+	}{
+		{"same", intThenStruct, intThenStruct, 0, 0},
+		{"a function first moves every later id", intThenStruct, func(b *btf.Builder) {
+			i := b.Int("int", 4, 1)
+			b.Func("xbc_init", b.FuncProto(i), 0)
+			b.Struct("s", 4, btf.Member{Name: "a", Type: i})
+		}, 3, 2},
+		{"a type added at the end", intThenStruct, func(b *btf.Builder) {
+			intThenStruct(b)
+			b.Int("long", 8, 1)
+		}, 1, 3},
+		{"a rename", intThenStruct, func(b *btf.Builder) {
+			i := b.Int("int", 4, 1)
+			b.Struct("t", 4, btf.Member{Name: "a", Type: i})
+		}, 1, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := compareIDs(spec(t, tc.a), spec(t, tc.b))
+			if m.Moved != tc.moved || m.First != tc.first {
+				t.Errorf("moved %d from %d, want %d from %d", m.Moved, m.First, tc.moved, tc.first)
+			}
+		})
 	}
 }
