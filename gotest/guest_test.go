@@ -99,6 +99,7 @@ func TestPlan(t *testing.T) {
 	if timeout <= 0 {
 		timeout = 60 * time.Second
 	}
+	stuck := false
 	for _, s := range plan.Steps {
 		w.write(Record{Event: "start", Step: s.Name, Module: s.Module})
 		// A module still at work past its bound (test_bpf's log, tcrypt's
@@ -117,8 +118,12 @@ func TestPlan(t *testing.T) {
 		w.write(rec)
 		if hung {
 			t.Logf("step %s: finit_module did not return within %v; stopping", s.Name, timeout)
+			stuck = true
 			break
 		}
+	}
+	if plan.Loop != nil && !stuck {
+		runLoop(dir, plan, w, klog, timeout)
 	}
 	w.write(Record{Event: "end", Taint: taint(), Kmsg: klog.drain()})
 }

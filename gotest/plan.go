@@ -66,6 +66,8 @@ type Plan struct {
 	// past it the guest records a "hung" record and moves on (the stuck
 	// thread stays stuck; the host decides what the boot is worth).
 	StepTimeoutSeconds int `json:"step_timeout_seconds,omitempty"`
+	// Loop, when set, runs after the steps (loop.go).
+	Loop *Loop `json:"loop,omitempty"`
 }
 
 // Step loads one module file.
@@ -122,7 +124,8 @@ func Busy(line string) bool {
 // Record is one line of results.jsonl.
 type Record struct {
 	// "boot", "start", "done", "hung", "end"; "modprobe" (a request_module
-	// load), "progress" (a step past its bound while its module is at work).
+	// load), "progress" (a step past its bound while its module is at work);
+	// "loop" (a round of Plan.Loop), "kmemleak" (its scans).
 	Event string `json:"event"`
 	Step  string `json:"step,omitempty"`
 	// Module as the kernel names it.
@@ -159,6 +162,12 @@ type Record struct {
 	// when the record was written: with the host's wall time it splits a
 	// boot into kernel start-up, guest set-up and module loading.
 	Uptime float64 `json:"uptime,omitempty"`
+
+	// Loop records: the round (from 1) and its loads; the kmemleak record's
+	// scans.
+	Round    int           `json:"round,omitempty"`
+	Loads    []LoopLoad    `json:"loads,omitempty"`
+	Kmemleak *KmemleakScan `json:"kmemleak,omitempty"`
 
 	// Boot records only.
 	Uname        string `json:"uname,omitempty"`
@@ -215,7 +224,7 @@ func (p *Plan) Validate() error {
 		}
 		seen[s.Name] = true
 	}
-	return nil
+	return p.CheckLoop()
 }
 
 // OutFile is where a step's sysfs bytes go, relative to the shared dir.

@@ -142,6 +142,9 @@ type Summary struct {
 	// Splat the oops trimmed for a report (vm.Splat).
 	CrashSite string   `json:"crash_site,omitempty"`
 	Splat     []string `json:"splat,omitempty"`
+	// KASAN are the head lines of the KASAN reports the console holds:
+	// any fails the scenario, though the boot ends clean.
+	KASAN []string `json:"kasan,omitempty"`
 	// ConsoleLog is the guest's serial console, kept in the share.
 	ConsoleLog string `json:"console_log"`
 	// BootPhases splits BootSeconds (guest uptime stamps vs wall time);
@@ -218,6 +221,8 @@ type Report struct {
 	Notes []string  `json:"notes,omitempty"`
 	// NotLoaded groups the modules that did not end up loaded by cause.
 	NotLoaded []CauseGroup `json:"not_loaded,omitempty"`
+	// Loop is the load/unload loop's verdict (Options.Loop).
+	Loop *LoopResult `json:"loop,omitempty"`
 }
 
 // Expectation is the outcome of Expect on a report.
@@ -228,7 +233,8 @@ type Expectation struct {
 
 // Disagree reports any disagreement or a boot that did not complete.
 func (r *Report) Disagree() bool {
-	return r.Summary.Disagreements > 0 || r.Summary.BootVerdict != string(vm.Clean)
+	return r.Summary.Disagreements > 0 || r.Summary.BootVerdict != string(vm.Clean) ||
+		len(r.Summary.KASAN) > 0 || r.Loop != nil && !r.Loop.OK
 }
 
 // count adds one judged row to the totals; build is the release whose
@@ -332,6 +338,15 @@ func (r *Report) WriteText(w io.Writer) {
 			fmt.Fprintf(w, "  %s\n", clip(l, reportWidth-2))
 		}
 	}
+	if len(s.KASAN) > 0 {
+		fmt.Fprintf(w, "\nKASAN: %d reports (the boot went on; each fails the scenario):\n", len(s.KASAN))
+		for _, l := range s.KASAN {
+			fmt.Fprintf(w, "  %s\n", clip(l, reportWidth-2))
+		}
+	}
+	if r.Loop != nil {
+		r.Loop.writeText(w)
+	}
 	if len(r.NotLoaded) > 0 {
 		n := 0
 		for _, g := range r.NotLoaded {
@@ -405,8 +420,8 @@ func (r *Report) WriteText(w io.Writer) {
 	case r.Expected != nil:
 		wrap(w, "verdict: ", "RECORDED EXPECTATIONS NOT MET: "+r.Expected.Detail)
 	case r.Disagree():
-		fmt.Fprintf(w, "verdict: DISAGREE: %d rows where kernel and model disagree, %d byte differences, boot %s\n",
-			s.Disagreements, s.Differences, s.BootVerdict)
+		fmt.Fprintf(w, "verdict: DISAGREE: %d rows where kernel and model disagree, %d byte differences, boot %s%s\n",
+			s.Disagreements, s.Differences, s.BootVerdict, r.failNote())
 	default:
 		fmt.Fprintln(w, "verdict: every row agrees with the model")
 	}
@@ -522,4 +537,16 @@ func yn(b bool) string {
 		return "y"
 	}
 	return "n"
+}
+
+// failNote names what fails a report besides its rows and boot verdict.
+func (r *Report) failNote() string {
+	var n string
+	if k := len(r.Summary.KASAN); k > 0 {
+		n += fmt.Sprintf(", %d KASAN reports", k)
+	}
+	if r.Loop != nil && !r.Loop.OK {
+		n += fmt.Sprintf(", load/unload loop: %d failures", len(r.Loop.Failures))
+	}
+	return n
 }

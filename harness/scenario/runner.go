@@ -87,6 +87,9 @@ func (r *runner) one(ctx context.Context, steps []step, deps map[string][]string
 	if err := writeModprobe(r.work, steps, byName, closureOf(deps, byName, index)); err != nil {
 		return err
 	}
+	if r.o.Loop > 0 {
+		plan.Loop = loopPlan(steps, deps, r.o.Loop, true)
+	}
 	boot, err := vm.RunPlan(ctx, r.B.k, r.src, r.work, plan, r.o.Progress, r.o.VM...)
 	if err != nil {
 		return err
@@ -105,8 +108,14 @@ func (r *runner) one(ctx context.Context, steps []step, deps map[string][]string
 	}
 	s.BootPhases = boot.Phases()
 	s.Splat = vm.Splat(boot.Console)
+	s.KASAN = bootKASAN(boot)
 	s.ConsoleLog = filepath.Join(r.work, vm.ConsoleFile)
 	rep.Rows = r.judgeBoot(steps, boot)
+	if plan.Loop != nil {
+		rep.Loop = judgeLoop(plan.Loop, steps, rep.Rows, boot, r.o.RequireKmemleak)
+	} else if r.o.Loop > 0 {
+		rep.Notes = append(rep.Notes, "no load/unload loop: no step loads with BTF on its own")
+	}
 	for _, row := range rep.Rows {
 		s.count(row, r.o.Build)
 	}
@@ -331,6 +340,12 @@ func (r *runner) boot(ctx context.Context, g *vm.Guest, id int, j job, names []s
 		// A warning's pc on a clean boot is no crash site.
 		run.CrashSite, run.Splat = b.CrashSite, vm.Splat(b.Console)
 	}
+	if k := bootKASAN(b); len(k) > 0 {
+		run.KASAN = k
+		r.mu.Lock()
+		r.rep.Summary.KASAN = append(r.rep.Summary.KASAN, k...)
+		r.mu.Unlock()
+	}
 	if !b.Complete() && b.Verdict == vm.Clean {
 		run.Verdict = "incomplete"
 	}
@@ -392,6 +407,8 @@ type BootRun struct {
 	Accel     string         `json:"accel"`
 	AccelNote string         `json:"accel_note,omitempty"`
 	Uname     string         `json:"uname,omitempty"`
+	// KASAN are the boot's KASAN reports (their head lines).
+	KASAN []string `json:"kasan,omitempty"`
 	// Modprobe are the guest's request_module loads: "name -> module".
 	Modprobe []string `json:"modprobe,omitempty"`
 

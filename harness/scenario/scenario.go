@@ -74,6 +74,11 @@ type Options struct {
 	Boots, Parallel, ExtraBoots int
 	// StepTimeout bounds one module load as the guest sees it (0: 120 s).
 	StepTimeout time.Duration
+	// Loop > 0 ends a one-boot scenario with that many rounds of the
+	// load/unload loop (loop.go), then kmemleak's scans where the kernel
+	// has it; RequireKmemleak fails a kernel without it.
+	Loop            int
+	RequireKmemleak bool
 }
 
 // ExtraModule is a module file given by path.
