@@ -19,6 +19,25 @@
 #include <linux/mutex.h>
 #include <linux/sched.h>
 
+/*
+ * Before 6.7 (6.1 and its series) the kfunc helpers had other names: a
+ * kfunc was a noinline function between __diag pragmas, its set a set8.
+ */
+#ifndef BTF_KFUNCS_START
+#define BTF_KFUNCS_START(name) BTF_SET8_START(name)
+#define BTF_KFUNCS_END(name) BTF_SET8_END(name)
+#endif
+#ifndef __bpf_kfunc
+#define __bpf_kfunc noinline
+#endif
+#ifndef __bpf_kfunc_start_defs
+#define __bpf_kfunc_start_defs()					\
+	__diag_push();							\
+	__diag_ignore_all("-Wmissing-prototypes",			\
+			  "Global kfuncs as their definitions will be in BTF")
+#define __bpf_kfunc_end_defs() __diag_pop()
+#endif
+
 struct btfrecon_counter {
 	struct list_head node;		/* embedded kernel struct */
 	struct mutex lock;		/* embedded kernel struct */
