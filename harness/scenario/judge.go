@@ -58,6 +58,9 @@ func judge(row Row, oc gotest.Outcome, boot *vm.Boot, share sysfs, target *btf.S
 		}
 	}
 	p := row.pred
+	if row.refuseErrno != 0 && row.Kernel != KernelNotRun {
+		return judgeRefusal(row)
+	}
 	switch row.Kernel {
 	case KernelNotRun:
 		row.Verdict = "not run: the boot ended before it (" + string(boot.Verdict) + ")"
@@ -103,6 +106,10 @@ func judge(row Row, oc gotest.Outcome, boot *vm.Boot, share sysfs, target *btf.S
 			row = judgePrograms(row, d.Kfuncs)
 		}
 	}
+	if row.Agree && row.mustUnload && d != nil && d.Loaded && !d.AlreadyLoaded && !d.Unloaded {
+		row.Agree = false
+		row.Verdict = "DISAGREE: " + row.Verdict + ", but it did not unload: " + d.UnloadErr
+	}
 	if k := row.kase; k != nil {
 		switch {
 		case k.Class == cases.Stale:
@@ -111,6 +118,8 @@ func judge(row Row, oc gotest.Outcome, boot *vm.Boot, share sysfs, target *btf.S
 		case row.Agree && !errors.Is(p.Reason, k.Model):
 			row.Agree = false
 			row.Verdict = fmt.Sprintf("DISAGREE: the model refuses for another reason than the catalog's (%v)", k.Model)
+		case row.Agree && row.exactErrno && row.Kernel == KernelRefused:
+			row = judgeErrno(row)
 		}
 	}
 	return row

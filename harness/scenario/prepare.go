@@ -102,6 +102,8 @@ type preparer struct {
 	deps      map[string][]string
 	// probes are the program types a kfunc is probed with (kfuncHooks).
 	probes []gotest.KfuncProbe
+	// exactErrno marks the case rows (Options.ExactErrno).
+	exactErrno bool
 }
 
 type pair struct {
@@ -449,6 +451,8 @@ func (p *preparer) extra(x ExtraModule) (step, error) {
 		name = kmod.ModName(m.Name)
 	}
 	st, err := p.write(x.Role+"-"+name, name, x.Role, "file", x.Flags, m, split, base, "")
+	st.Unload, st.row.mustUnload = x.Unload, x.Unload
+	st.row.refuseErrno, st.row.refuseMsg, st.row.Note = x.RefuseErrno, x.RefuseMessage, x.Why
 	mi, _ := m.Section(".modinfo")
 	if f := strings.Fields(kmod.ParseModInfo(mi).Vermagic); len(f) > 0 {
 		st.row.BuiltFor = f[0]

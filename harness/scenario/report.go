@@ -39,6 +39,10 @@ const (
 	// it (its own .BTF, no .BTF.base, .BTF_ids in-tree), loaded before the
 	// distilled one and unloaded again: the control of its probes.
 	RoleNative = "native"
+	// RoleOldHeaders is a module built against the headers of the tree
+	// without the patches under test (validate --old-headers): judged as
+	// a case row is, on the kernel's answer alone.
+	RoleOldHeaders = "oldhdr"
 )
 
 // Row is one step's result.
@@ -102,6 +106,15 @@ type Row struct {
 	progs    []progWant
 	size     int64
 	btfCrash bool // crashed in BTF code (crash site or call trace)
+	// exactErrno: a refused case row must carry the fixed kernel's errno
+	// (Options.ExactErrno).
+	exactErrno bool
+	// refuseErrno and refuseMsg: the kernel must refuse this load so, for
+	// a cause outside the BTF model (ExtraModule.RefuseErrno); mustUnload:
+	// a load must unload again (ExtraModule.Unload).
+	refuseErrno int
+	refuseMsg   string
+	mustUnload  bool
 }
 
 // counted: module rows make the totals; case rows only count when they

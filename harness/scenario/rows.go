@@ -145,6 +145,7 @@ func (p *preparer) caseRow(s step, c *cases.Case, made cases.Made, ids *cases.BT
 	}
 	st.Unload = true
 	st.row.kase = c
+	st.row.exactErrno = p.exactErrno
 	if sec == nil {
 		return st, nil
 	}

@@ -79,6 +79,10 @@ type Options struct {
 	// has it; RequireKmemleak fails a kernel without it.
 	Loop            int
 	RequireKmemleak bool
+	// ExactErrno judges each refused case row on its errno too: the one a
+	// fixed kernel gives (errno.go), in finit_module's return and in the
+	// kernel's "failed to validate module" line.
+	ExactErrno bool
 }
 
 // ExtraModule is a module file given by path.
@@ -93,6 +97,14 @@ type ExtraModule struct {
 	// AsIs loads a module the model cannot read unchanged (repro
 	// --allow-bad-input): the report then holds only the kernel's answer.
 	AsIs bool
+	// RefuseErrno (negative), when set, is how the kernel must refuse this
+	// load, saying RefuseMessage: a cause the host knows and the BTF model
+	// does not (an old struct module). Why says so in the report.
+	RefuseErrno   int
+	RefuseMessage string
+	Why           string
+	// Unload removes the module after its step; it must unload.
+	Unload bool
 }
 
 // Run prepares and boots the scenario and compares.
@@ -130,6 +142,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep.Summary = Summary{Arch: o.Arch, Build: o.Build, Run: o.Run, AllowMismatch: allow}
 
 	prep := newPreparer(A, B, work, allow, len(o.Cases) > 0, logf)
+	prep.exactErrno = o.ExactErrno
 	want := o.Modules
 	if want != nil {
 		inBoth := func(n string) bool { _, a := A.paths[n]; _, b := B.paths[n]; return a && b }
