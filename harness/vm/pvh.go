@@ -47,6 +47,11 @@ func BootImage(k *kernels.Kernel) (string, string, error) {
 	name := k.Release + "-" + k.Arch + "-" + filepath.Base(vmlinuz)
 	var data []byte
 	if k.Local != "" {
+		if cfg, err := k.Config(); err == nil {
+			if why := noPVH(cfg); why != "" {
+				return vmlinuz, "vmlinuz (" + why + ")", nil
+			}
+		}
 		if vmlinux, ok := k.HeadersVmlinux(); ok && filePVH(vmlinux) {
 			return vmlinux, "PVH ELF vmlinux (the build's own)", nil
 		}
@@ -156,4 +161,17 @@ func findNote(b []byte, bo binary.ByteOrder, name string, typ uint32) (bool, err
 		b = b[align4(nsz)+align4(dsz):]
 	}
 	return false, nil
+}
+
+// noPVH says why a kernel of this config must not boot through its PVH
+// entry ("" when it may). KASAN: on trees whose arch/x86/platform/pvh is
+// still instrumented (6.1.192 as Debian ships it; 7.2 builds it with
+// KASAN_SANITIZE := n) xen_prepare_pvh checks its stack's shadow before
+// KASAN has mapped any, takes #GP and the guest resets before its first
+// console line. The decompressor's path maps the early shadow first.
+func noPVH(cfg map[string]string) string {
+	if cfg["CONFIG_KASAN"] == "y" {
+		return "KASAN: the PVH entry may run instrumented code before the shadow exists"
+	}
+	return ""
 }
