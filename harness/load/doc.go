@@ -17,5 +17,7 @@
 //   - a kfunc set's ids are mapped through the relocation's id map: an id at
 //     or past its end fails the registration and the module's init, whatever
 //     MODULE_ALLOW_BTF_MISMATCH says (RefuseKfuncIDPastIDMap; 6.12 and 7.2
-//     read past the map instead: hostile:btf-ids-out-of-range).
+//     read past the map instead: hostile:btf-ids-out-of-range); so are both
+//     ids of every entry of a destructor kfunc table the module registers
+//     (RefuseDtorIDPastIDMap).
 package load
