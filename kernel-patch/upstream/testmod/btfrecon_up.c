@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Test module for the upstream series' kernel rows (make
- * upstream-kernel-boot). Built out of tree with pahole >= 1.26 it gets split
- * BTF on a distilled .BTF.base, so the kernel relocates that BTF when it
- * loads the module: its struct embeds list_head (a distilled struct whose
- * size must match) and points to task_struct. It registers one kfunc, so the
- * kfunc set's .BTF_ids id goes through btf_relocate_id() too; the init
- * message says what the registration returned.
+ * Test module for the upstream series' kernel rows (btfrecon validate, make
+ * upstream-check). Built out of tree with pahole >= 1.26 it gets split BTF
+ * on a distilled .BTF.base, so the kernel relocates that BTF when it loads
+ * the module: its struct embeds list_head (a distilled struct whose size
+ * must match) and points to task_struct. It registers one kfunc, so the
+ * kfunc set's .BTF_ids id goes through btf_relocate_id() too. Its init
+ * fails with the registration's error, as tcp_bbr's does: a kernel that
+ * bounds the id map then refuses hostile:btf-ids-out-of-range at load.
  */
 #include <linux/bpf.h>
 #include <linux/btf.h>
@@ -45,7 +46,7 @@ static int __init btfrecon_up_init(void)
 
 	err = register_btf_kfunc_id_set(BPF_PROG_TYPE_SYSCALL, &btfrecon_up_kfunc_set);
 	pr_info("btfrecon_up: loaded, kfunc set registered: %d\n", err);
-	return 0;
+	return err;
 }
 
 static void __exit btfrecon_up_exit(void)
