@@ -9,16 +9,20 @@
 #                       or hang) and from the patched tree (all must pass)
 #   make upstream-check the series on a fresh 7.2.13 tree (git am), the tree's
 #                       checkpatch.pl --strict, Fixes: ids, cover letter, the
-#                       selftests, and the kernel rows when upstream-kernel
-#                       has built both kernels; last line
+#                       selftests, then the kernel rows: btfrecon validate
+#                       $(UP_VALIDATE_FLAGS) (--kasan) of the unpatched and the
+#                       patched tree with every hostile row; last line
 #                       "series N patches: ...; unpatched: K/K reproduce; patched: K/K clean"
+#                       (UP_KERNEL_ROWS=0: without the kernel rows)
 #   make upstream-bisect libbpf at every commit of the series against the
 #                       added subtests: each passes from exactly its own fix on
-#   make upstream-kernel      a minimal x86_64 7.2.13 kernel unpatched, then
-#                       patched (same worktree and build directory: the second
-#                       build is incremental), each with the test module and
-#                       its hostile rows (slow: ~15 min + a few on 2 cores)
-#   make upstream-kernel-boot boot every row on both kernels (QEMU TCG)
+#   make upstream-kernel the kernel rows alone (kernel-rows.sh): validate of
+#                       the unpatched tree, then of the patched one in the
+#                       same worktree ($(UP_KTREE): the patched kernels build
+#                       from the unpatched ones' objects), the hostile rows
+#                       validate leaves out booted alone on its kernels, and
+#                       a line per row (cmd/upstreamrows). KASAN kernels: ~30
+#                       min cold on 2 cores, then a few minutes a build
 #
 # The source is Debian sid's linux-source-7.2 7.2.13-1, the .deb the 1.8
 # oracle uses (make oracle-sid-src), as a git repository in $(UP_PRISTINE).
@@ -28,12 +32,14 @@ UP_DIR      := $(CACHE)/upstream
 UP_VERSION  := 7.2.13-1
 UP_PRISTINE := $(UP_DIR)/linux-7.2.13
 UP_CHECK    := $(UP_DIR)/check
-UP_PAHOLE   := $(CACHE)/kernel/pahole
+UP_KTREE    := $(UP_DIR)/kernel-tree
 UP_APT_PKGS := gcc make libelf-dev zlib1g-dev git perl python3 python3-ply python3-git \
-	       xz-utils bc bison flex libssl-dev cpio qemu-system-x86 busybox-static
+	       xz-utils bc bison flex libssl-dev cpio qemu-system-x86
+UP_VALIDATE_FLAGS ?= --kasan
+UP_KERNEL_ROWS    ?= 1
+UP_ENV = BTFRECON=$(CURDIR)/btfrecon BTFRECON_SRC=$(CURDIR) UPSTREAM_VALIDATE_FLAGS='$(UP_VALIDATE_FLAGS)'
 
-.PHONY: upstream-deps upstream-tree upstream-selftests upstream-check upstream-kernel \
-	upstream-kernel-boot
+.PHONY: upstream-deps upstream-tree upstream-selftests upstream-check upstream-kernel
 
 upstream-deps:
 	$(call apt_need,upstream,$(UP_APT_PKGS))
@@ -50,17 +56,12 @@ upstream-selftests: upstream-tree
 	@kernel-patch/scripts/apply-series.sh $(UP_PRISTINE) $(UP_CHECK)/check-tree $(UP_KP)/series >/dev/null
 	@$(UP_KP)/scripts/selftests.sh $(UP_PRISTINE) $(UP_CHECK)/check-tree $(UP_CHECK)/selftests
 
-upstream-check: upstream-tree
-	@UPSTREAM_KERNEL_DIR=$(UP_DIR)/kernel $(UP_KP)/scripts/check.sh $(UP_PRISTINE) $(UP_CHECK) $(UP_KP)
+upstream-check: btfrecon upstream-tree
+	@$(UP_ENV) UPSTREAM_KERNEL_ROWS=$(UP_KERNEL_ROWS) UPSTREAM_KERNEL_TREE=$(UP_KTREE) \
+	  $(UP_KP)/scripts/check.sh $(UP_PRISTINE) $(UP_CHECK) $(UP_KP)
 
-# pahole >= 1.26 (trixie's 1.30, kernel-patch/scripts/pahole-trixie.sh) gives
-# the out-of-tree test module its distilled .BTF.base.
-upstream-kernel: upstream-tree
-	@p=$$(kernel-patch/scripts/pahole-trixie.sh $(UP_PAHOLE)) && \
-	  $(UP_KP)/scripts/kernel.sh $(UP_PRISTINE) $(UP_DIR) $(UP_KP) "$$p"
-
-upstream-kernel-boot: upstream-kernel
-	@$(UP_KP)/scripts/boot-rows.sh $(UP_DIR)/kernel
+upstream-kernel: btfrecon upstream-tree
+	@$(UP_ENV) $(UP_KP)/scripts/kernel-rows.sh $(UP_PRISTINE) $(UP_KTREE) $(UP_KP)/series $(UP_CHECK)/kernel
 
 # Which fix makes which selftest pass: libbpf at every commit of the series.
 .PHONY: upstream-bisect

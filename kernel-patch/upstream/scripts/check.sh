@@ -13,8 +13,13 @@
 #  4. the cover letter's shortlog and diffstat are the series';
 #  5. the btf_distill selftests in userspace against unpatched and patched
 #     libbpf (selftests.sh);
-#  6. the kernel rows, when both kernels are built (make upstream-kernel):
-#     boot-rows.sh on the unpatched and the patched build.
+#  6. the kernel rows (kernel-rows.sh): btfrecon validate (--kasan unless
+#     UPSTREAM_VALIDATE_FLAGS says otherwise) of the unpatched and of the
+#     patched tree, kept at one path (UPSTREAM_KERNEL_TREE, default
+#     WORK/../kernel-tree) so the patched kernels build incrementally, and
+#     the hostile rows validate leaves out, each booted alone on validate's
+#     kernels; UPSTREAM_KERNEL_ROWS=0 skips them (the last line says so).
+#     BTFRECON names the btfrecon binary.
 # Last line:
 #   series N patches: applies, checkpatch clean; unpatched: K/K reproduce; patched: K/K clean
 set -euo pipefail
@@ -90,20 +95,25 @@ if "$here/selftests.sh" "$pristine" "$tree" "$work/selftests" | tee "$work/selft
 st_line=$(tail -1 "$work/selftests.txt")
 read -r su sk pk <<<"$(echo "$st_line" | sed -E 's#selftests: unpatched ([0-9]+)/([0-9]+) reproduce, patched ([0-9]+)/[0-9]+ clean#\1 \2 \3#')"
 
-echo "== kernel rows"
-ku=0 kk=0 kp=0
-kdir=${UPSTREAM_KERNEL_DIR:-$work/../kernel}
-if [ -f "$kdir/unpatched/bzImage" ] && [ -f "$kdir/patched/bzImage" ]; then
-	if "$here/boot-rows.sh" "$kdir" | tee "$work/kernel.txt"; then :; else fail=1; fi
-	kl=$(tail -1 "$work/kernel.txt")
-	read -r ku kk kp <<<"$(echo "$kl" | sed -E 's#kernel: unpatched ([0-9]+)/([0-9]+) reproduce, patched ([0-9]+)/[0-9]+ clean#\1 \2 \3#')"
+echo "== kernel rows (btfrecon validate ${UPSTREAM_VALIDATE_FLAGS---kasan}, unpatched and patched)"
+ku=0 kk=0 kp=0 knote=
+if [ "${UPSTREAM_KERNEL_ROWS:-1}" = 0 ]; then
+	echo "kernel rows: not run (UPSTREAM_KERNEL_ROWS=0)"
+	knote="; kernel rows not run"
 else
-	echo "kernel rows: not run (no unpatched and patched build in $kdir: make upstream-kernel)"
+	ktree=${UPSTREAM_KERNEL_TREE:-$work/../kernel-tree}
+	if "$here/kernel-rows.sh" "$pristine" "$ktree" "$series" "$work/kernel"; then :; else fail=1; fi
+	if kl=$(tail -1 "$work/kernel/kernel.txt" 2>/dev/null) &&
+		[[ "$kl" =~ ^kernel:\ unpatched\ ([0-9]+)/([0-9]+)\ reproduce,\ patched\ ([0-9]+)/[0-9]+\ clean$ ]]; then
+		ku=${BASH_REMATCH[1]} kk=${BASH_REMATCH[2]} kp=${BASH_REMATCH[3]}
+	else
+		echo "FAIL: the kernel rows gave no verdict line"; fail=1
+	fi
 fi
 
 k=$((sk + kk))
 echo "rows: $sk libbpf selftests, $kk kernel rows"
 ap="applies"
 [ "$cp_ok" = 1 ] && cl="checkpatch clean" || cl="checkpatch NOT clean"
-echo "series $n patches: $ap, $cl; unpatched: $((su + ku))/$k reproduce; patched: $((pk + kp))/$k clean"
+echo "series $n patches: $ap, $cl; unpatched: $((su + ku))/$k reproduce; patched: $((pk + kp))/$k clean$knote"
 [ "$fail" = 0 ]
