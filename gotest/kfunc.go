@@ -45,6 +45,9 @@ type KfuncProbe struct {
 	// a probe of more than the set lookup (a write through a kfunc's
 	// result), its kfunc calls naming fd_array[1], the module's BTF.
 	Insns []byte `json:"insns,omitempty"`
+	// Run: once loaded, the program runs (BPF_PROG_TEST_RUN, a SYSCALL
+	// program) and its return value is the answer's (a call, CallInsns).
+	Run bool `json:"run,omitempty"`
 }
 
 // KfuncAnswer is what the kernel said to one probe.
@@ -56,6 +59,11 @@ type KfuncAnswer struct {
 	// last message before its statistics.
 	Errno int    `json:"errno,omitempty"`
 	Log   string `json:"log,omitempty"`
+	// Ran and Retval: a Run probe's test run and the program's r0;
+	// RunErr why it did not run.
+	Ran    bool   `json:"ran,omitempty"`
+	Retval uint32 `json:"retval,omitempty"`
+	RunErr string `json:"run_err,omitempty"`
 }
 
 // KfuncVerdict is how an answer reads.
@@ -119,6 +127,30 @@ func ProbeInsns(id uint32, bo binary.ByteOrder) []byte {
 	}
 	out = append(out, ins(bpfJMP|bpfCALL, 0, pseudoKfuncCall, 1, int32(id))...)
 	out = append(out, ins(bpfALU64|bpfMOV|bpfK, 0, 0, 0, 0)...)
+	return append(out, ins(bpfJMP|bpfEXIT, 0, 0, 0, 0)...)
+}
+
+// CallInsns is a program that calls the kfunc with BTF id id of the
+// module's BTF (fd_array[1]) with arg in r1 (r2..r5 = 0) and returns what
+// it returns, eight bytes an instruction in byte order bo.
+func CallInsns(id uint32, arg int32, bo binary.ByteOrder) []byte {
+	ins := func(code, dst, src uint8, off int16, imm int32) []byte {
+		b := make([]byte, 8)
+		b[0] = code
+		if bo == binary.BigEndian {
+			b[1] = dst<<4 | src
+		} else {
+			b[1] = src<<4 | dst
+		}
+		bo.PutUint16(b[2:], uint16(off))
+		bo.PutUint32(b[4:], uint32(imm))
+		return b
+	}
+	out := ins(bpfALU64|bpfMOV|bpfK, 1, 0, 0, arg)
+	for r := uint8(2); r <= 5; r++ {
+		out = append(out, ins(bpfALU64|bpfMOV|bpfK, r, 0, 0, 0)...)
+	}
+	out = append(out, ins(bpfJMP|bpfCALL, 0, pseudoKfuncCall, 1, int32(id))...)
 	return append(out, ins(bpfJMP|bpfEXIT, 0, 0, 0, 0)...)
 }
 

@@ -32,6 +32,24 @@ func TestProbeInsns(t *testing.T) {
 	}
 }
 
+// TestCallInsns: the call program returns the kfunc's result (no r0 = 0
+// after the call), with the argument in r1.
+func TestCallInsns(t *testing.T) {
+	want := "b7010000e8030000" + // r1 = 1000
+		"b702000000000000" +
+		"b703000000000000" +
+		"b704000000000000" +
+		"b705000000000000" +
+		"8520010034120000" + // call kfunc [0x1234] of fd_array[1]
+		"9500000000000000" // exit: r0 is the kfunc's
+	if got := hex.EncodeToString(CallInsns(0x1234, 1000, binary.LittleEndian)); got != want {
+		t.Errorf("little-endian:\n got %s\nwant %s", got, want)
+	}
+	if be := hex.EncodeToString(CallInsns(0x1234, -1, binary.BigEndian)); be[:16] != "b7100000ffffffff" {
+		t.Errorf("big-endian mov r1, -1 = %s, want b7100000ffffffff", be[:16])
+	}
+}
+
 // TestKfuncVerdict: the verifier's messages (kernel/bpf/verifier.c, 6.12)
 // and how each reads.
 func TestKfuncVerdict(t *testing.T) {

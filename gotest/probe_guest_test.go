@@ -14,8 +14,9 @@ import (
 
 // bpf(2) commands and flags (include/uapi/linux/bpf.h).
 const (
-	bpfProgLoad   = 5
-	bpfFSleepable = 1 << 4
+	bpfProgLoad    = 5
+	bpfProgTestRun = 10
+	bpfFSleepable  = 1 << 4
 )
 
 // moduleBTF is the kernel's BTF object of a module (one lookup over every
@@ -65,6 +66,9 @@ func probeKfunc(h *cbtf.Handle, herr error, module string, p KfuncProbe) KfuncAn
 	runtime.KeepAlive(license)
 	runtime.KeepAlive(fds)
 	if errno == 0 {
+		if p.Run {
+			a.Ran, a.Retval, a.RunErr = testRun(int(fd))
+		}
 		unix.Close(int(fd))
 		return a
 	}
@@ -82,4 +86,18 @@ func clen(b []byte) int {
 		}
 	}
 	return len(b)
+}
+
+// testRun runs a loaded SYSCALL program once (BPF_PROG_TEST_RUN without
+// context or data) and returns its r0.
+func testRun(fd int) (bool, uint32, string) {
+	// union bpf_attr's test: prog_fd, retval, then fields a SYSCALL
+	// program's run must leave zero.
+	var attr [80]byte
+	binary.NativeEndian.PutUint32(attr[0:], uint32(fd))
+	_, _, errno := unix.Syscall(unix.SYS_BPF, bpfProgTestRun, uintptr(unsafe.Pointer(&attr[0])), unsafe.Sizeof(attr))
+	if errno != 0 {
+		return false, 0, "BPF_PROG_TEST_RUN: " + errno.Error()
+	}
+	return true, binary.NativeEndian.Uint32(attr[4:]), ""
 }

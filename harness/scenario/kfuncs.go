@@ -147,6 +147,18 @@ func (p *preparer) kfuncProbes(st *step, ids idsPrep, native bool) error {
 			st.Kfuncs = append(st.Kfuncs, h)
 		}
 	}
+	for _, k := range st.row.kfuncs {
+		c, ok := knownCalls[k.Name]
+		if !ok {
+			continue
+		}
+		name := fmt.Sprintf("call %s(%d)", k.Name, c.Arg)
+		st.Kfuncs = append(st.Kfuncs, gotest.KfuncProbe{Name: name, ID: uint32(k.ID), Hook: "syscall", Prog: gotest.ProgSyscall,
+			Sleepable: true, Insns: gotest.CallInsns(uint32(k.ID), c.Arg, p.B.vmlinux.Order()), Run: true})
+		ret := c.Ret
+		st.row.progs = append(st.row.progs, progWant{Name: name, Allowed: true, Ret: &ret,
+			Why: fmt.Sprintf("%s, called by its relocated id [%d] from a SYSCALL program, returns %d (%s)", k.Name, k.ID, c.Ret, c.Why)})
+	}
 	if probe, ok := ctMarkProbe(st.row.kfuncs, p.B.vmlinux); ok {
 		st.Kfuncs = append(st.Kfuncs, probe)
 		w := progWant{Name: probe.Name, Allowed: native}
@@ -172,11 +184,25 @@ func (p *preparer) kfuncProbes(st *step, ids idsPrep, native bool) error {
 // ctMarkName names the probe in records and reports.
 const ctMarkName = "nf_conn.mark write"
 
-// progWant is what a program probe should get.
+// progWant is what a program probe should get: loaded or refused, and
+// for a call (Ret set) the kfunc's result.
 type progWant struct {
 	Name    string
 	Allowed bool
 	Why     string
+	Ret     *uint32
+}
+
+// knownCalls are the kfuncs of our test modules whose result is known:
+// called with Arg they return Ret. A call by the relocated id that
+// returns it shows the id names the function the module registered, not
+// only a function of the right prototype.
+var knownCalls = map[string]struct {
+	Arg int32
+	Ret uint32
+	Why string
+}{
+	"btfrecon_test_kfunc": {1000, 1000 + 0x600d, "kernel-patch/testmod: x + 0x600d"},
 }
 
 // ProgCheck is a program probe's answer against what it should get.
@@ -287,6 +313,9 @@ func judgePrograms(row Row, answers []gotest.KfuncAnswer) Row {
 		if w.Allowed {
 			c.Want = "allowed"
 		}
+		if w.Ret != nil {
+			c.Want = fmt.Sprintf("returns %d", *w.Ret)
+		}
 		for _, a := range answers {
 			if a.Name != w.Name {
 				continue
@@ -296,6 +325,13 @@ func judgePrograms(row Row, answers []gotest.KfuncAnswer) Row {
 				c.Got = "allowed"
 			}
 			c.OK = (a.Errno == 0) == w.Allowed && (w.Allowed || strings.Contains(a.Log, "only read is supported"))
+			if w.Ret != nil && a.Errno == 0 {
+				c.Got = fmt.Sprintf("returned %d", a.Retval)
+				if !a.Ran {
+					c.Got = "did not run: " + a.RunErr
+				}
+				c.OK = a.Ran && a.Retval == *w.Ret
+			}
 		}
 		if c.Got == "" {
 			c.Got = "no answer"

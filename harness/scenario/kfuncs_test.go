@@ -127,3 +127,32 @@ func TestJudgePrograms(t *testing.T) {
 		}
 	}
 }
+
+// TestKfuncCall: a known kfunc of the test module gets a call probe at its
+// relocated id, judged on what it returns.
+func TestKfuncCall(t *testing.T) {
+	const name = "call btfrecon_test_kfunc(1000)"
+	want := uint32(1000 + 0x600d)
+	for _, tc := range []struct {
+		name string
+		ans  gotest.KfuncAnswer
+		ok   bool
+		got  string
+	}{
+		{"returns x + 0x600d", gotest.KfuncAnswer{Name: name, Ran: true, Retval: want}, true, "returned 25589"},
+		{"another function", gotest.KfuncAnswer{Name: name, Ran: true, Retval: 7}, false, "returned 7"},
+		{"not run", gotest.KfuncAnswer{Name: name, RunErr: "BPF_PROG_TEST_RUN: invalid argument"}, false, "did not run"},
+		{"refused", gotest.KfuncAnswer{Name: name, Errno: 13, Log: "calling kernel function btfrecon_test_kfunc is not allowed"}, false, "not allowed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			row := judgePrograms(Row{Role: RoleNative, Agree: true, progs: []progWant{{Name: name, Allowed: true, Ret: &want}}},
+				[]gotest.KfuncAnswer{tc.ans})
+			if row.Agree != tc.ok || len(row.Programs) != 1 || !strings.Contains(row.Programs[0].Got, tc.got) || row.Programs[0].Want != "returns 25589" {
+				t.Errorf("%+v", row.Programs)
+			}
+		})
+	}
+	if c := knownCalls["btfrecon_test_kfunc"]; c.Arg != 1000 || c.Ret != want {
+		t.Errorf("knownCalls: %+v", c)
+	}
+}
