@@ -23,6 +23,7 @@ import (
 	"github.com/btfrecon/btfrecon/harness/cases"
 	"github.com/btfrecon/btfrecon/harness/kbuild"
 	"github.com/btfrecon/btfrecon/harness/kmod"
+	"github.com/btfrecon/btfrecon/harness/oracle"
 	"github.com/btfrecon/btfrecon/harness/report"
 	"github.com/btfrecon/btfrecon/harness/scenario"
 	"github.com/btfrecon/btfrecon/harness/vm"
@@ -49,6 +50,15 @@ type validateProfile struct {
 	// kernelPahole: the kernels are built with the trixie pahole too
 	// (6.11+: CONFIG_PAHOLE_VERSION decides the module BTF features).
 	kernelPahole bool
+	// fixed: the tree's kernel is held to the model's errnos (our own
+	// reconciliation: 6.1 + the series). A refused case row must carry
+	// the model's errno (scenario.Options.ExactErrno), the hostile rows
+	// boot on A too (MODULE_ALLOW_BTF_MISMATCH=n: the errno shows), and
+	// libbpf must agree with the model on every expected relocation
+	// (validate_oracle.go: without the oracle validate fails).
+	fixed bool
+	// testModule is the module --old-headers builds.
+	testModule string
 }
 
 // profileFor picks the profile of a Linux version.
@@ -60,10 +70,12 @@ func profileFor(major, minor int) (validateProfile, error) {
 				"amd64": {"vmimages/linux-6.1/minimal.config", "vmimages/linux-6.1/validate.config"},
 				"arm64": {"vmimages/linux-6.1/minimal-arm64.config", "vmimages/linux-6.1/validate-arm64.config"},
 			},
-			other:     "vmimages/validate-other.config",
-			kasan:     "vmimages/linux-6.1/kasan.config",
-			modules:   []string{"kernel-patch/testmod", "testmodule/kfuncset"},
-			ownPahole: true,
+			other:      "vmimages/validate-other.config",
+			kasan:      "vmimages/linux-6.1/kasan.config",
+			modules:    []string{"kernel-patch/testmod", "testmodule/kfuncset"},
+			ownPahole:  true,
+			fixed:      true,
+			testModule: "kernel-patch/testmod",
 		}, nil
 	case major == 6 && minor >= 11 || major == 7:
 		return validateProfile{
@@ -75,6 +87,7 @@ func profileFor(major, minor int) (validateProfile, error) {
 			kasan:        "vmimages/linux-6.1/kasan.config",
 			modules:      []string{"testmodule", "testmodule/kfuncset", "testmodule/structs", "kernel-patch/upstream/testmod"},
 			kernelPahole: true,
+			testModule:   "testmodule",
 		}, nil
 	}
 	return validateProfile{}, fmt.Errorf("Linux %d.%d: validate knows 6.1 and 6.11 to 7.x (distilled base BTF); pass --fragment and --other for another tree", major, minor)
@@ -120,6 +133,8 @@ func runValidate(e *env, args []string) error {
 	reverse := fs.Bool("reverse", true, "also boot A with the modules built on B (A refuses what B's MODULE_ALLOW_BTF_MISMATCH=y loads without BTF)")
 	jsonOut := fs.Bool("json", false, "print the report as JSON")
 	timeout := fs.Duration("timeout", 10*time.Minute, "bound on each boot")
+	loop := fs.Int("loop", -1, "rounds of the load/unload loop after the first boot's rows, then kmemleak's scans (-1: 10 with --kasan, else 2; 0: none)")
+	oldHeaders := fs.String("old-headers", "", "the tree WITHOUT the patches (a directory or tarball): the test module built against it, configured as the booted kernel, must load as the model says, or be refused where struct module has no room")
 	console := fs.Bool("console", false, "copy the guest's serial console to stderr")
 	if _, err := parseInterleaved(fs, args); err != nil {
 		return err
@@ -130,12 +145,22 @@ func runValidate(e *env, args []string) error {
 	if *arch != "amd64" && *arch != "arm64" {
 		return usageError{"--arch must be amd64 or arm64"}
 	}
+	if *loop < 0 {
+		// Two rounds catch an unload that leaves state behind (the next
+		// load differs or fails) for seconds of boot; under KASAN and
+		// kmemleak ten give a slow corruption or a leak time to show.
+		*loop = 2
+		if *kasan {
+			*loop = 10
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	v := &validator{e: e, arch: *arch, jobs: *jobs, t0: time.Now()}
+	v := &validator{e: e, arch: *arch, jobs: *jobs, t0: time.Now(), loop: *loop, kasan: *kasan, oldHeaders: *oldHeaders}
 	rep, err := v.run(ctx, *tree, patches, frags, *other, *kasan, *hostile, *reverse, vmOpts(e, *timeout, *console))
 	if err != nil {
-		if errors.Is(err, kbuild.ErrNotKernelTree) || errors.Is(err, kbuild.ErrPatch) || errors.Is(err, kbuild.ErrToolchain) {
+		if errors.Is(err, kbuild.ErrNotKernelTree) || errors.Is(err, kbuild.ErrPatch) || errors.Is(err, kbuild.ErrToolchain) ||
+			errors.Is(err, ErrNoOracle) {
 			return usageError{err.Error()}
 		}
 		return err
@@ -169,6 +194,12 @@ type validator struct {
 	jobs int
 	t0   time.Time
 	rep  *validateReport
+	// loop is the load/unload loop's rounds; kasan the builds have KASAN
+	// and kmemleak (the loop requires kmemleak then); oldHeaders the
+	// --old-headers tree.
+	loop       int
+	kasan      bool
+	oldHeaders string
 }
 
 func (v *validator) logf(format string, args ...any) {
@@ -231,6 +262,12 @@ func (v *validator) run(ctx context.Context, tree string, patches, frags []strin
 	}
 	if kasan {
 		frags = append(frags, inSrc(prof.kasan))
+	}
+	var lib *oracle.Oracle
+	if prof.fixed {
+		if lib, err = oracle.New(); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrNoOracle, err)
+		}
 	}
 	trixie := ""
 	if prof.kernelPahole || prof.ownPahole {
@@ -349,6 +386,35 @@ func (v *validator) run(ctx context.Context, tree string, patches, frags []strin
 		return nil, err
 	}
 	v.logf("validate: %d modules against A and B, %d with the tree's own .BTF.base", len(plainA), len(real))
+	if lib != nil {
+		err := v.phase("libbpf: the expected relocations", func() error {
+			n, err := oracleCheck(lib, A.Dir, B.Dir, plainA)
+			if err != nil {
+				return err
+			}
+			m, err := oracleCheck(lib, B.Dir, A.Dir, plainB)
+			if err != nil {
+				return err
+			}
+			v.rep.Notes = append(v.rep.Notes, fmt.Sprintf("libbpf %s relocates %d modules built on A onto B and %d built on B onto A byte for byte as the model does",
+				lib.Version, n, m))
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	var old []scenario.ExtraModule
+	if v.oldHeaders != "" {
+		err := v.phase("old-headers module", func() error {
+			x, err := v.oldHeadersModule(ctx, bl, B, inSrc(prof.testModule), filepath.Join(work, "mod", "oldhdr"))
+			old = append(old, x)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
 
 	base := scenario.Options{Arch: v.arch, Build: filepath.Join(work, "A"), Run: filepath.Join(work, "B"),
 		Src: src, Progress: v.e.stderr, VM: vmo}
@@ -367,28 +433,55 @@ func (v *validator) run(ctx context.Context, tree string, patches, frags []strin
 	// or hang on one, and the module and kfunc rows must still be judged
 	fwd := base
 	fwd.Modules, fwd.Cases = names, cases.Select(false, classes...)
-	plans := []plan{{"boot B: modules, before/after, negative, kfunc rows",
-		"model: modules built on A, distilled by the model, loaded on B", fwd}}
+	fwd.Loop, fwd.RequireKmemleak = v.loop, v.kasan
+	what := "model: modules built on A, distilled by the model, loaded on B"
+	if v.loop > 0 {
+		what += fmt.Sprintf("; %d rounds of the load/unload loop", v.loop)
+	}
+	plans := []plan{{"boot B: modules, before/after, negative, kfunc rows", what, fwd}}
 	if hostile {
 		h := base
 		h.Modules, h.Cases = names, cases.Select(false, cases.Hostile)
+		if prof.fixed {
+			// the rows an unfixed kernel spins or oopses on: a fixed one
+			// refuses them like the rest
+			h.Cases = append(h.Cases, cases.Select(true, cases.Hostile)...)
+		}
 		plans = append(plans, plan{"boot B: hostile rows",
 			"hostile: rows built from A's modules, loaded on B", h})
+		if prof.fixed {
+			// A refuses what B loads without BTF: the errno shows
+			ha := h
+			ha.Build, ha.Run, ha.ExactErrno = base.Run, base.Build, true
+			plans = append(plans, plan{"boot A: hostile rows, each on its errno",
+				"hostile, on A: rows built from B's modules, each refused with the model's errno", ha})
+		}
 	}
 	if reverse {
 		rev := fwd
 		rev.Build, rev.Run = base.Run, base.Build
+		rev.Loop, rev.ExactErrno = 0, prof.fixed
 		plans = append(plans, plan{"boot A: the same, built on B",
 			"model, reversed: modules built on B, distilled by the model, loaded on A", rev})
 	}
-	if len(real) > 0 {
+	if len(real) > 0 || len(old) > 0 {
+		// each unloaded after its row: the old-headers build of the test
+		// module loads under the same name after them
 		o := base
 		o.Modules = []string{}
 		for _, k := range real {
-			o.Extra = append(o.Extra, scenario.ExtraModule{Role: scenario.RoleTestModule, Path: k, Flags: gotest.ForceFlags})
+			o.Extra = append(o.Extra, scenario.ExtraModule{Role: scenario.RoleTestModule, Path: k, Flags: gotest.ForceFlags, Unload: true})
 		}
-		plans = append(plans, plan{"boot B: the tree's own distiller",
-			"real: modules as the tree's kbuild distilled them on A, loaded on B", o})
+		o.Extra = append(o.Extra, old...)
+		name, what := "boot B: the tree's own distiller", "real: modules as the tree's kbuild distilled them on A, loaded on B"
+		switch {
+		case len(real) == 0:
+			name, what = "boot B: the old-headers module", "old headers: the test module built against the tree without the patches, loaded on B"
+		case len(old) > 0:
+			name += ", the old-headers module"
+			what += "; the test module built against the tree without the patches"
+		}
+		plans = append(plans, plan{name, what, o})
 	}
 	for _, p := range plans {
 		if err := v.phase(p.phase, func() error {

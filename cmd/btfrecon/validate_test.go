@@ -73,7 +73,7 @@ func TestProfileFor(t *testing.T) {
 				}
 			}
 		}
-		for _, f := range append([]string{p.other, p.kasan}, p.modules...) {
+		for _, f := range append([]string{p.other, p.kasan, p.testModule}, p.modules...) {
 			if f == "" {
 				continue
 			}
@@ -162,5 +162,29 @@ func TestCompareIDs(t *testing.T) {
 				t.Errorf("moved %d from %d, want %d from %d", m.Moved, m.First, tc.moved, tc.first)
 			}
 		})
+	}
+}
+
+// TestValidateNoOracle: a 6.1 tree (our series' profile) is not validated
+// on the model's word alone: without the libbpf oracle validate stops
+// before building anything, exit 2, saying how to get it.
+func TestValidateNoOracle(t *testing.T) {
+	cacheDir := t.TempDir()
+	t.Setenv("BTFRECON_CACHE", cacheDir)
+	tree := t.TempDir()
+	for p, body := range map[string]string{
+		"Makefile": "VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 192\n", "Kconfig": "", "scripts/kconfig/merge_config.sh": "",
+		"kernel/bpf/btf.c": "", "arch/x86/Kconfig": "",
+	} {
+		os.MkdirAll(filepath.Dir(filepath.Join(tree, p)), 0o755)
+		os.WriteFile(filepath.Join(tree, p), []byte(body), 0o644)
+	}
+	var out, errb bytes.Buffer
+	code := run([]string{"validate", "--tree", tree}, &env{stdout: &out, stderr: &errb})
+	if code != 2 || !strings.Contains(errb.String(), "the libbpf oracle is required for this tree (make oracle)") {
+		t.Errorf("exit %d, want 2 naming the oracle; stderr:\n%s", code, errb.String())
+	}
+	if strings.Contains(errb.String(), "build A") {
+		t.Errorf("a build started before the oracle was looked for:\n%s", errb.String())
 	}
 }
