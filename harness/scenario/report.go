@@ -158,6 +158,9 @@ type Summary struct {
 	// KASAN are the head lines of the KASAN reports the console holds:
 	// any fails the scenario, though the boot ends clean.
 	KASAN []string `json:"kasan,omitempty"`
+	// MismatchLog is what a MODULE_ALLOW_BTF_MISMATCH=y boot logged that a
+	// quiet kernel must not (Options.QuietMismatch); it fails the scenario.
+	MismatchLog string `json:"mismatch_log,omitempty"`
 	// ConsoleLog is the guest's serial console, kept in the share.
 	ConsoleLog string `json:"console_log"`
 	// BootPhases splits BootSeconds (guest uptime stamps vs wall time);
@@ -247,7 +250,7 @@ type Expectation struct {
 // Disagree reports any disagreement or a boot that did not complete.
 func (r *Report) Disagree() bool {
 	return r.Summary.Disagreements > 0 || r.Summary.BootVerdict != string(vm.Clean) ||
-		len(r.Summary.KASAN) > 0 || r.Loop != nil && !r.Loop.OK
+		len(r.Summary.KASAN) > 0 || r.Loop != nil && !r.Loop.OK || r.Summary.MismatchLog != ""
 }
 
 // count adds one judged row to the totals; build is the release whose
@@ -359,6 +362,9 @@ func (r *Report) WriteText(w io.Writer) {
 	}
 	if r.Loop != nil {
 		r.Loop.writeText(w)
+	}
+	if s.MismatchLog != "" {
+		wrap(w, "\nMODULE_ALLOW_BTF_MISMATCH=y, not quiet: ", s.MismatchLog)
 	}
 	if len(r.NotLoaded) > 0 {
 		n := 0
@@ -560,6 +566,9 @@ func (r *Report) failNote() string {
 	}
 	if r.Loop != nil && !r.Loop.OK {
 		n += fmt.Sprintf(", load/unload loop: %d failures", len(r.Loop.Failures))
+	}
+	if r.Summary.MismatchLog != "" {
+		n += ", MODULE_ALLOW_BTF_MISMATCH=y log not quiet"
 	}
 	return n
 }

@@ -109,6 +109,9 @@ func (r *runner) one(ctx context.Context, steps []step, deps map[string][]string
 	s.BootPhases = boot.Phases()
 	s.Splat = vm.Splat(boot.Console)
 	s.KASAN = bootKASAN(boot)
+	if r.o.QuietMismatch && s.AllowMismatch {
+		s.MismatchLog = quietMismatch(boot)
+	}
 	s.ConsoleLog = filepath.Join(r.work, vm.ConsoleFile)
 	rep.Rows = r.judgeBoot(steps, boot)
 	if plan.Loop != nil {

@@ -83,6 +83,10 @@ type Options struct {
 	// fixed kernel gives (errno.go), in finit_module's return and in the
 	// kernel's "failed to validate module" line.
 	ExactErrno bool
+	// QuietMismatch (a MODULE_ALLOW_BTF_MISMATCH=y kernel with 6.12's
+	// quiet log): the boot's log may hold no per-type verifier message and
+	// the mismatch notice at most once (quiet.go).
+	QuietMismatch bool
 }
 
 // ExtraModule is a module file given by path.
