@@ -149,7 +149,7 @@ func (p *preparer) caseRow(s step, c *cases.Case, made cases.Made, ids *cases.BT
 	if sec == nil {
 		return st, nil
 	}
-	kf, err := load.Kfuncs(sec, ids.Order, ids.Syms)
+	kf, err := kfuncsOf(p.B.k.Release, sec, ids.Order, ids.Syms)
 	if err != nil {
 		return step{}, fmt.Errorf("module %s: %s: .BTF_ids: %w", s.Module, c.Label(), err)
 	}
