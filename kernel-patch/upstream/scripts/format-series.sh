@@ -4,13 +4,14 @@
 # git format-patch --cover-letter with the subject prefix "PATCH bpf", the
 # series file, and the cover letter's subject and blurb filled in from
 # kernel-patch/upstream/cover.txt (first line: the subject; the rest: the
-# blurb; @KERNEL_RESULT@ is replaced by the kernel/result.txt line).
+# blurb; @KERNEL_RESULT@ is replaced by the kernel/result.txt line). The
+# cover letter is from the placeholder sender whoever runs it.
 set -euo pipefail
 tree=$1 base=$2
 up=$(dirname "$(realpath "$0")")/..
 out=$up/series
 rm -rf "$out.tmp"
-git -C "$tree" -c core.abbrev=9 format-patch -q --subject-prefix="PATCH bpf" --cover-letter \
+git -C "$tree" -c core.abbrev=9 -c user.name="Placeholder Sender" -c user.email=placeholder@example.invalid format-patch -q --subject-prefix="PATCH bpf" --cover-letter \
 	-o "$out.tmp" "$base"
 (cd "$out.tmp" && ls | grep -v '^0000-cover-letter' > ../.series.tmp && mv ../.series.tmp series)
 python3 - "$out.tmp/0000-cover-letter.patch" "$up/cover.txt" "$up/kernel/result.txt" <<'PY'
