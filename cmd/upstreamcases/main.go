@@ -1,17 +1,20 @@
-// Command upstreamcases writes the module rows the upstream fix series'
-// kernel proof boots (kernel-patch/upstream, make upstream-kernel-boot):
-// from one module built by a kernel tree, whose .BTF is split BTF on a
-// distilled .BTF.base (pahole >= 1.26 makes both), one .ko per row:
+// Command upstreamcases writes module rows of the case catalog
+// (harness/cases) as .ko files, from one module built by a kernel tree
+// whose .BTF is split BTF on a distilled .BTF.base (pahole >= 1.26 makes
+// both): the reproducers the upstream bug reports name
+// (kernel-patch/upstream/reports), to insmod by hand on a kernel of that
+// tree. make upstream-check builds the same rows itself (btfrecon validate,
+// vm run --case). One .ko per row:
 //
 //   - good: the module as built;
-//   - each case LABEL given (hostile:split-id-out-of-range, ...): the
-//     catalog's own edit (harness/cases), as btfrecon vm run --case makes it;
-//   - btf-ids-out-of-range (with -kfunc NAME): good BTF, but the .BTF_ids
-//     word of kfunc NAME's id set to 0x7fffffff, far past the module's BTF.
+//   - each case LABEL given (hostile:split-id-out-of-range,
+//     hostile:btf-ids-out-of-range, ...): the catalog's own edit, as btfrecon
+//     vm run --case makes it (.BTF, .BTF.base, and .BTF_ids where the case
+//     edits it);
 //
 // and OUT/rows.txt, one "<row> <what>" line each.
 //
-// usage: upstreamcases -ko MOD.ko -out DIR [-kfunc NAME] LABEL...
+// usage: upstreamcases -ko MOD.ko -out DIR LABEL...
 package main
 
 import (
@@ -24,27 +27,24 @@ import (
 	"github.com/btfrecon/btfrecon/harness/btf"
 	"github.com/btfrecon/btfrecon/harness/cases"
 	"github.com/btfrecon/btfrecon/harness/kmod"
+	"github.com/btfrecon/btfrecon/harness/load"
 )
-
-// BadBTFID is what the btf-ids-out-of-range row writes into .BTF_ids.
-const BadBTFID = 0x7fffffff
 
 func main() {
 	ko := flag.String("ko", "", "the module as the kernel tree built it")
 	out := flag.String("out", "", "directory for the rows")
-	kfunc := flag.String("kfunc", "", "also write btf-ids-out-of-range for this kfunc of the module")
 	flag.Parse()
 	if *ko == "" || *out == "" {
-		fmt.Fprintln(os.Stderr, "usage: upstreamcases -ko MOD.ko -out DIR [-kfunc NAME] LABEL...")
+		fmt.Fprintln(os.Stderr, "usage: upstreamcases -ko MOD.ko -out DIR LABEL...")
 		os.Exit(2)
 	}
-	if err := run(*ko, *out, *kfunc, flag.Args()); err != nil {
+	if err := run(*ko, *out, flag.Args()); err != nil {
 		fmt.Fprintln(os.Stderr, "upstreamcases:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ko, out, kfunc string, labels []string) error {
+func run(ko, out string, labels []string) error {
 	m, err := kmod.Open(ko)
 	if err != nil {
 		return err
@@ -65,6 +65,10 @@ func run(ko, out, kfunc string, labels []string) error {
 	if err != nil {
 		return fmt.Errorf("%s: .BTF on .BTF.base: %w", ko, err)
 	}
+	ids, err := btfIDs(m)
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
@@ -84,11 +88,11 @@ func run(ko, out, kfunc string, labels []string) error {
 		if !ok {
 			return fmt.Errorf("no case %q in the catalog", l)
 		}
-		made, err := c.Build(cases.Input{D: d, S: s, Orig: split})
+		made, err := c.Build(cases.Input{D: d, S: s, Orig: split, IDs: ids})
 		if err != nil {
-			return fmt.Errorf("%s: %w", l, err)
+			return fmt.Errorf("%s: %s: %w", ko, l, err)
 		}
-		img, err := m.WithSections(made.Split, made.Base)
+		img, err := m.WithBTFSections(made.Split, made.Base, made.IDs)
 		if err != nil {
 			return fmt.Errorf("%s: %w", l, err)
 		}
@@ -96,48 +100,20 @@ func run(ko, out, kfunc string, labels []string) error {
 			return err
 		}
 	}
-	if kfunc != "" {
-		img, what, err := badBTFIDs(m, kfunc)
-		if err != nil {
-			return err
-		}
-		if err := write("btf-ids-out-of-range", what, img); err != nil {
-			return err
-		}
-	}
 	return os.WriteFile(filepath.Join(out, "rows.txt"), []byte(strings.Join(rows, "\n")+"\n"), 0o644)
 }
 
-// badBTFIDs sets the .BTF_ids word holding kfunc's id (the symbol
-// __BTF_ID__func__<kfunc>__<n> that resolve_btfids fills) to BadBTFID.
-func badBTFIDs(m *kmod.Module, kfunc string) ([]byte, string, error) {
-	ids, syms, ok, err := m.BTFIDs()
-	if err != nil {
-		return nil, "", err
+// btfIDs is the module's .BTF_ids as the cases read it: filled by the
+// tree's resolve_btfids against the module's own .BTF on .BTF.base, the
+// numbering the kernel maps through the relocation. nil without one.
+func btfIDs(m *kmod.Module) (*cases.BTFIDs, error) {
+	sec, ksyms, ok, err := m.BTFIDs()
+	if err != nil || !ok {
+		return nil, err
 	}
-	if !ok {
-		return nil, "", fmt.Errorf("%s: no .BTF_ids", m.Name)
+	syms := make([]load.IDSym, len(ksyms))
+	for i, y := range ksyms {
+		syms[i] = load.IDSym{Name: y.Name, Off: y.Off, Size: y.Size}
 	}
-	prefix := "__BTF_ID__func__" + kfunc + "__"
-	n := 0
-	var old uint32
-	for _, y := range syms {
-		if !strings.HasPrefix(y.Name, prefix) {
-			continue
-		}
-		if y.Off+4 > uint64(len(ids)) {
-			return nil, "", fmt.Errorf("%s: %s past .BTF_ids", m.Name, y.Name)
-		}
-		old = m.ByteOrder.Uint32(ids[y.Off:])
-		m.ByteOrder.PutUint32(ids[y.Off:], BadBTFID)
-		n++
-	}
-	if n == 0 {
-		return nil, "", fmt.Errorf("%s: no %s* symbol in .BTF_ids", m.Name, prefix)
-	}
-	img, err := m.WithBTFSections(nil, nil, ids)
-	if err != nil {
-		return nil, "", err
-	}
-	return img, fmt.Sprintf(".BTF_ids: %d word(s) of kfunc %s's id %d set to %#x", n, kfunc, old, BadBTFID), nil
+	return &cases.BTFIDs{Sec: sec, Order: m.ByteOrder, Syms: syms}, nil
 }
