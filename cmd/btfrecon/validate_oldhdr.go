@@ -58,6 +58,9 @@ func oldHeaders(ctx context.Context, bl *kbuild.Builder, dir string, run *kbuild
 	fmt.Fprintf(h, "oldhdr 1\x00%s\x00%s\x00%s\x00", tr.Hash, run.Arch, strings.Join(run.Toolchain, "\x00"))
 	h.Write(cfg)
 	obj := filepath.Join(bl.Cache, "oldhdr", fmt.Sprintf("%x", h.Sum(nil)[:8]))
+	if err := os.MkdirAll(filepath.Dir(obj), 0o755); err != nil {
+		return "", err
+	}
 	unlock, err := cache.Lock(obj + ".lock")
 	if err != nil {
 		return "", err
