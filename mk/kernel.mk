@@ -20,13 +20,11 @@
 #   make kernel-6.1   build the patched minimal x86_64 6.1 kernel (cached);
 #                     kernel-6.1-other: a second config of it (the other base);
 #                     kernel-6.1-arm64, kernel-6.1-arm64-other: the same, arm64
-#   make kernel-6.1-boot  boot each under QEMU TCG, load the test module built
-#                     against the other one with a distilled .BTF.base, compare
-#                     /sys/kernel/btf/<mod> to the model, call its kfunc, and
-#                     check the negative and hostile cases (kernel-6.1-arm64-boot);
-#                     kernel-6.1-kasan-boot, kernel-6.1-arm64-kasan-boot: the
-#                     same on a KASAN + kmemleak build (-pair-boot: on the
-#                     KASAN pair, both ways)
+#   make kernel-6.1-boot  make validate-6.1 (mk/validate.mk): two kernels of the
+#                     patched tree, the test modules distilled by the model and
+#                     booted both ways, every row judged (kernel-6.1-arm64-boot,
+#                     kernel-6.1-kasan-boot, kernel-6.1-arm64-kasan-boot: with
+#                     --arch arm64 and/or --kasan)
 
 KP_DIR        := kernel-patch
 CCORE_DIR     := $(CACHE)/ccore
@@ -103,7 +101,7 @@ KFRAG      := vmimages/linux-6.1/minimal.config
 KSCRIPTS   := $(KP_DIR)/scripts
 KAPT_PKGS  := $(KSRC_PKG) dwarves sparse python3-ply python3-git bc bison flex libelf-dev libssl-dev cpio busybox-static qemu-system-x86
 
-.PHONY: kernel-deps patch-check kernel-6.1 kernel-6.1-boot
+.PHONY: kernel-deps patch-check kernel-6.1
 
 kernel-deps:
 	$(call apt_need,kernel,$(KAPT_PKGS))
@@ -143,7 +141,7 @@ module-layout-check: kernel-deps kernel-arm64-deps
 # Four builds of the same source + series (kernel-patch/scripts/kernel.sh;
 # cached by source version, the series' diffs (not their messages), arch,
 # fragments and build script):
-#   kernel-6.1              x86_64, minimal.config (booted by kernel-6.1-boot)
+#   kernel-6.1              x86_64, minimal.config
 #   kernel-6.1-other        x86_64, minimal.config + other.config: the real
 #                           other base the test module is built against
 #   kernel-6.1-arm64        arm64, minimal-arm64.config (cross-built)
@@ -151,7 +149,7 @@ module-layout-check: kernel-deps kernel-arm64-deps
 KVM_DIR  := vmimages/linux-6.1
 kbuild = v=$(kver); $(KSCRIPTS)/kernel.sh $(KERNEL_DIR) $$v $(KSRC_TAR) $(KP_DIR) $(1) $(2) $(3)
 
-.PHONY: kernel-6.1-other kernel-6.1-arm64 kernel-6.1-arm64-other kernel-6.1-arm64-boot kernel-6.1-all
+.PHONY: kernel-6.1-other kernel-6.1-arm64 kernel-6.1-arm64-other kernel-6.1-all
 .PHONY: kernel-6.1-kasan kernel-6.1-kasan-other kernel-6.1-arm64-kasan kernel-6.1-arm64-kasan-other
 
 kernel-6.1: kernel-deps
@@ -191,35 +189,27 @@ KARM_PKGS := gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm
 kernel-arm64-deps:
 	$(call apt_need,kernel,$(KARM_PKGS))
 
-# The VM scenario, both ways: the test module is built against one of the two
-# x86_64 builds (two configs, two real vmlinux BTFs), distilled by the model,
-# and loaded on the other one; kernel-6.1 (MODULE_ALLOW_BTF_MISMATCH=n) must
-# refuse what cannot be relocated, kernel-6.1-other (=y) load it without BTF
-# and print no per-type message. kernel-6.1-arm64-boot: the same on arm64.
-kernel-6.1-boot: kernel-6.1 kernel-6.1-other oracle
-	GO="$(GO)" $(KSCRIPTS)/scenario.sh x86_64 $(KERNEL_DIR)/linux-6.1-current $(KERNEL_DIR)/linux-6.1-other refuse $(KERNEL_DIR)/vmcase-x86_64
-	GO="$(GO)" $(KSCRIPTS)/scenario.sh x86_64 $(KERNEL_DIR)/linux-6.1-other $(KERNEL_DIR)/linux-6.1-current allow $(KERNEL_DIR)/vmcase-x86_64-other
+# The VM scenario of the patched kernel is btfrecon validate's
+# (mk/validate.mk: validate-6.1 builds the pair of kernels from a worktree
+# of the patched tree, boots them both ways with every row, the hostile
+# ones on their errno, the old-headers module, the load/unload loop and,
+# with --kasan, KASAN and kmemleak). The boot targets are calls of it:
+#   kernel-6.1-boot              validate-6.1
+#   kernel-6.1-arm64-boot        validate-6.1 --arch arm64
+#   kernel-6.1-kasan-boot        validate-6.1 --kasan
+#   kernel-6.1-arm64-kasan-boot  validate-6.1 --arch arm64 --kasan
+# (-kasan-pair-boot: the same as -kasan-boot; validate always boots the
+# pair both ways). VALIDATE_FLAGS adds flags (--json, --loop N).
+.PHONY: kernel-6.1-boot kernel-6.1-arm64-boot kernel-6.1-kasan-boot kernel-6.1-arm64-kasan-boot
+.PHONY: kernel-6.1-kasan-pair-boot kernel-6.1-arm64-kasan-pair-boot
+kernel-6.1-boot:
+	$(MAKE) validate-6.1 VALIDATE_FLAGS="$(VALIDATE_FLAGS)"
 
-kernel-6.1-arm64-boot: kernel-6.1-arm64 kernel-6.1-arm64-other oracle
-	GO="$(GO)" $(KSCRIPTS)/scenario.sh arm64 $(KERNEL_DIR)/linux-6.1-arm64 $(KERNEL_DIR)/linux-6.1-arm64-other refuse $(KERNEL_DIR)/vmcase-arm64
-	GO="$(GO)" $(KSCRIPTS)/scenario.sh arm64 $(KERNEL_DIR)/linux-6.1-arm64-other $(KERNEL_DIR)/linux-6.1-arm64 allow $(KERNEL_DIR)/vmcase-arm64-other
+kernel-6.1-arm64-boot: kernel-arm64-deps
+	$(MAKE) validate-6.1 VALIDATE_FLAGS="--arch arm64 $(VALIDATE_FLAGS)"
 
-# The scenario on a KASAN + kmemleak build: every variant, then the
-# load/unload loop; no KASAN report and no suspected leak allowed. On one
-# build (kernel-6.1-kasan-boot: the module built against the booted kernel
-# itself, relocated onto the vmlinux BTF it was distilled from: every id still
-# moves), or on the pair, both ways (kernel-6.1-kasan-pair-boot).
-.PHONY: kernel-6.1-kasan-boot kernel-6.1-arm64-kasan-boot kernel-6.1-kasan-pair-boot kernel-6.1-arm64-kasan-pair-boot
-kernel-6.1-kasan-boot: kernel-6.1-kasan oracle
-	GO="$(GO)" $(KSCRIPTS)/scenario.sh x86_64 $(KERNEL_DIR)/linux-6.1-kasan $(KERNEL_DIR)/linux-6.1-kasan refuse $(KERNEL_DIR)/vmcase-x86_64-kasan
+kernel-6.1-kasan-boot kernel-6.1-kasan-pair-boot:
+	$(MAKE) validate-6.1 VALIDATE_FLAGS="--kasan $(VALIDATE_FLAGS)"
 
-kernel-6.1-arm64-kasan-boot: kernel-6.1-arm64-kasan oracle
-	GO="$(GO)" $(KSCRIPTS)/scenario.sh arm64 $(KERNEL_DIR)/linux-6.1-arm64-kasan $(KERNEL_DIR)/linux-6.1-arm64-kasan refuse $(KERNEL_DIR)/vmcase-arm64-kasan
-
-kernel-6.1-kasan-pair-boot: kernel-6.1-kasan kernel-6.1-kasan-other oracle
-	GO="$(GO)" $(KSCRIPTS)/scenario.sh x86_64 $(KERNEL_DIR)/linux-6.1-kasan $(KERNEL_DIR)/linux-6.1-kasan-other refuse $(KERNEL_DIR)/vmcase-x86_64-kasan-pair
-	GO="$(GO)" $(KSCRIPTS)/scenario.sh x86_64 $(KERNEL_DIR)/linux-6.1-kasan-other $(KERNEL_DIR)/linux-6.1-kasan allow $(KERNEL_DIR)/vmcase-x86_64-kasan-pair-other
-
-kernel-6.1-arm64-kasan-pair-boot: kernel-6.1-arm64-kasan kernel-6.1-arm64-kasan-other oracle
-	GO="$(GO)" $(KSCRIPTS)/scenario.sh arm64 $(KERNEL_DIR)/linux-6.1-arm64-kasan $(KERNEL_DIR)/linux-6.1-arm64-kasan-other refuse $(KERNEL_DIR)/vmcase-arm64-kasan-pair
-	GO="$(GO)" $(KSCRIPTS)/scenario.sh arm64 $(KERNEL_DIR)/linux-6.1-arm64-kasan-other $(KERNEL_DIR)/linux-6.1-arm64-kasan allow $(KERNEL_DIR)/vmcase-arm64-kasan-pair-other
+kernel-6.1-arm64-kasan-boot kernel-6.1-arm64-kasan-pair-boot: kernel-arm64-deps
+	$(MAKE) validate-6.1 VALIDATE_FLAGS="--arch arm64 --kasan $(VALIDATE_FLAGS)"

@@ -26,7 +26,12 @@ validate-7.2-patched: btfrecon upstream-tree
 	@$(KSCRIPTS)/series-tree.sh $(UP_PRISTINE) $(UP_DIR)/validate-tree $(UP_KP)/series
 	BTFRECON_SRC=$(CURDIR) ./btfrecon validate --tree $(UP_DIR)/validate-tree $(VALIDATE_FLAGS)
 
-validate-6.1: btfrecon kernel-deps
+# validate-6.1 passes the pristine tree as --old-headers (the test module
+# built against the unpatched headers must load, or be refused for struct
+# module's size) and needs the libbpf oracle (validate fails without it on
+# our series: the model rows' bytes are checked against libbpf first).
+validate-6.1: btfrecon kernel-deps oracle-1.5
 	@v=$(kver); $(KSCRIPTS)/pristine-tree.sh $(KSRC_TAR) $(KERNEL_DIR)/pristine-$$v && \
 	$(KSCRIPTS)/series-tree.sh $(KERNEL_DIR)/pristine-$$v $(KERNEL_DIR)/validate-$$v $(KP_DIR)/series
-	BTFRECON_SRC=$(CURDIR) ./btfrecon validate --tree $(KERNEL_DIR)/validate-$(kver) $(VALIDATE_FLAGS)
+	BTFRECON_SRC=$(CURDIR) ./btfrecon validate --tree $(KERNEL_DIR)/validate-$(kver) \
+	  --old-headers $(KERNEL_DIR)/pristine-$(kver) $(VALIDATE_FLAGS)
