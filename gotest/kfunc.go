@@ -110,16 +110,7 @@ const (
 // which come after the set lookup the probe is about.
 func ProbeInsns(id uint32, bo binary.ByteOrder) []byte {
 	ins := func(code, dst, src uint8, off int16, imm int32) []byte {
-		b := make([]byte, 8)
-		b[0] = code
-		if bo == binary.BigEndian {
-			b[1] = dst<<4 | src
-		} else {
-			b[1] = src<<4 | dst
-		}
-		bo.PutUint16(b[2:], uint16(off))
-		bo.PutUint32(b[4:], uint32(imm))
-		return b
+		return Insn(bo, code, dst, src, off, imm)
 	}
 	var out []byte
 	for r := uint8(1); r <= 5; r++ {
@@ -135,16 +126,7 @@ func ProbeInsns(id uint32, bo binary.ByteOrder) []byte {
 // it returns, eight bytes an instruction in byte order bo.
 func CallInsns(id uint32, arg int32, bo binary.ByteOrder) []byte {
 	ins := func(code, dst, src uint8, off int16, imm int32) []byte {
-		b := make([]byte, 8)
-		b[0] = code
-		if bo == binary.BigEndian {
-			b[1] = dst<<4 | src
-		} else {
-			b[1] = src<<4 | dst
-		}
-		bo.PutUint16(b[2:], uint16(off))
-		bo.PutUint32(b[4:], uint32(imm))
-		return b
+		return Insn(bo, code, dst, src, off, imm)
 	}
 	out := ins(bpfALU64|bpfMOV|bpfK, 1, 0, 0, arg)
 	for r := uint8(2); r <= 5; r++ {
@@ -167,4 +149,19 @@ func LastVerifierMessage(log string) string {
 		return l
 	}
 	return ""
+}
+
+// Insn encodes one BPF instruction in byte order bo: the register nibbles
+// swap places on a big-endian target.
+func Insn(bo binary.ByteOrder, code, dst, src uint8, off int16, imm int32) []byte {
+	b := make([]byte, 8)
+	b[0] = code
+	if bo == binary.BigEndian {
+		b[1] = dst<<4 | src
+	} else {
+		b[1] = src<<4 | dst
+	}
+	bo.PutUint16(b[2:], uint16(off))
+	bo.PutUint32(b[4:], uint32(imm))
+	return b
 }

@@ -284,16 +284,7 @@ func memberOffset(spec *btf.Spec, name, member string) (uint32, bool) {
 func ctMarkInsns(lookup, release uint32, mark int16, bo binary.ByteOrder) []byte {
 	var out []byte
 	ins := func(code, dst, src uint8, off int16, imm int32) {
-		b := make([]byte, 8)
-		b[0] = code
-		if bo == binary.BigEndian {
-			b[1] = dst<<4 | src
-		} else {
-			b[1] = src<<4 | dst
-		}
-		bo.PutUint16(b[2:], uint16(off))
-		bo.PutUint32(b[4:], uint32(imm))
-		out = append(out, b...)
+		out = append(out, gotest.Insn(bo, code, dst, src, off, imm)...)
 	}
 	const (
 		movK, movX, addK = 0xb7, 0xbf, 0x07 // BPF_ALU64 | MOV/ADD | K/X
