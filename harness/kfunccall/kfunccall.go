@@ -99,8 +99,12 @@ func Run(ctx context.Context, k *kernels.Kernel, c Call, opts ...vm.Option) (*Re
 	if err != nil {
 		return nil, err
 	}
-	all := append([]vm.Option{vm.Arch(k.Arch), vm.Kernel(kernel), vm.Initramfs(f.Name()), vm.Timeout(5 * time.Minute),
-		vm.AppendKernel("rdinit=/init", "no_timer_check")}, opts...)
+	all := []vm.Option{vm.Arch(k.Arch), vm.Kernel(kernel), vm.Initramfs(f.Name()), vm.Timeout(5 * time.Minute),
+		vm.AppendKernel("rdinit=/init", "no_timer_check")}
+	if m, _ := vm.Machine(k); len(m) > 0 {
+		all = append(all, vm.QEMUArgs(m...))
+	}
+	all = append(all, opts...)
 	boot, err := vm.Run(ctx, all...)
 	if err != nil {
 		return nil, err

@@ -69,6 +69,10 @@ type Guest struct {
 	// Initrd is the cached initramfs base plus the guest test; Vmlinuz the
 	// image to boot and How what it is ("PVH ELF vmlinux", ...).
 	Initrd, Vmlinuz, How string
+	// Machine is what QEMU needs beyond the defaults for this kernel
+	// (see Machine), MachineWhy why.
+	Machine    []string
+	MachineWhy string
 	// Seconds is the host time it took (guest test build, initramfs from
 	// the cache or built).
 	Seconds float64
@@ -106,6 +110,7 @@ func PrepareGuest(ctx context.Context, k *kernels.Kernel, src, dir string, progr
 	if g.Vmlinuz, g.How, err = BootImage(k); err != nil {
 		return fail(err)
 	}
+	g.Machine, g.MachineWhy = Machine(k)
 	g.Seconds = time.Since(start).Seconds()
 	return g, nil
 }
@@ -166,8 +171,16 @@ func (g *Guest) RunPlan(ctx context.Context, share string, plan *gotest.Plan, pr
 	}
 	k := g.Kernel
 	b := &Boot{Kernel: k, Share: share, Plan: plan, PrepareSeconds: g.Seconds + time.Since(prep).Seconds()}
-	fmt.Fprintf(progress, "vm: booting %s from its %s (%d steps)\n", k, g.How, len(plan.Steps))
-	all := append([]Option{Arch(k.Arch), Kernel(g.Vmlinuz), Initramfs(g.Initrd), Share(share, gotest.ShareTag)}, opts...)
+	machine := ""
+	if g.MachineWhy != "" {
+		machine = ", " + g.MachineWhy
+	}
+	fmt.Fprintf(progress, "vm: booting %s from its %s%s (%d steps)\n", k, g.How, machine, len(plan.Steps))
+	all := []Option{Arch(k.Arch), Kernel(g.Vmlinuz), Initramfs(g.Initrd), Share(share, gotest.ShareTag)}
+	if len(g.Machine) > 0 {
+		all = append(all, QEMUArgs(g.Machine...))
+	}
+	all = append(all, opts...)
 	if b.Result, err = Run(ctx, all...); err != nil {
 		return nil, err
 	}
