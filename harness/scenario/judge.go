@@ -99,6 +99,9 @@ func judge(row Row, oc gotest.Outcome, boot *vm.Boot, share sysfs, target *btf.S
 		}
 	case KernelBTF:
 		row = compareBTF(row, share, d, target)
+		if row.Agree {
+			row = judgeRegistered(row, d.Kmsg)
+		}
 		if row.Agree && len(row.kfuncs) > 0 {
 			row = judgeKfuncs(row, d.Kfuncs)
 		}
