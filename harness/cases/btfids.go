@@ -44,7 +44,7 @@ func buildBTFIDsOutOfRange(in Input) (Made, error) {
 		return Made{}, fmt.Errorf("btf-ids-out-of-range: %w", err)
 	}
 	for _, set := range sets {
-		if !set.Set8 || set.Flags&load.SetKfuncs == 0 || set.Count == 0 {
+		if !set.IsKfuncSet(in.IDs.EverySet8) || set.Count == 0 {
 			continue
 		}
 		// A set8 is a count, the set's flags, then (id, flags) pairs.

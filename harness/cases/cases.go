@@ -39,6 +39,9 @@ type BTFIDs struct {
 	Sec   []byte
 	Order binary.ByteOrder
 	Syms  []load.IDSym
+	// EverySet8: the kernel loading it registers every set8 as a kfunc
+	// set (before 6.8: load.Set8sAreKfuncSets).
+	EverySet8 bool
 }
 
 // Made is one built case: the sections to load and what was changed.

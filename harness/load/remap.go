@@ -226,13 +226,41 @@ type Kfunc struct {
 // BTF_SET8_KFUNCS), the sets the kernel registers with
 // register_btf_kfunc_id_set.
 func Kfuncs(sec []byte, bo binary.ByteOrder, syms []IDSym) ([]Kfunc, error) {
+	return kfuncs(sec, bo, syms, false)
+}
+
+// KfuncsOn is Kfuncs as the kernel release reads a module's sets: before
+// 6.8 every set8 is a kfunc set (Set8sAreKfuncSets).
+func KfuncsOn(release string, sec []byte, bo binary.ByteOrder, syms []IDSym) ([]Kfunc, error) {
+	return kfuncs(sec, bo, syms, Set8sAreKfuncSets(release))
+}
+
+// Set8sAreKfuncSets: before 6.8 a set8 carries no BTF_SET8_KFUNCS flag
+// (set8 came with the kfunc flags in 6.0, and a module's set8s are the
+// kfunc sets it registers). release is a kernel release ("6.1.192+"); one
+// that does not parse is read as a new kernel.
+func Set8sAreKfuncSets(release string) bool {
+	var major, minor int
+	if n, _ := fmt.Sscanf(release, "%d.%d", &major, &minor); n < 2 {
+		return false
+	}
+	return major < 6 || major == 6 && minor < 8
+}
+
+// IsKfuncSet says whether the kernel registers set as a kfunc set (see
+// Set8sAreKfuncSets for every8).
+func (s IDSet) IsKfuncSet(every8 bool) bool {
+	return s.Set8 && (every8 || s.Flags&SetKfuncs != 0)
+}
+
+func kfuncs(sec []byte, bo binary.ByteOrder, syms []IDSym, every8 bool) ([]Kfunc, error) {
 	sets, err := Sets(sec, bo, syms)
 	if err != nil {
 		return nil, err
 	}
 	var out []Kfunc
 	for _, set := range sets {
-		if !set.Set8 || set.Flags&SetKfuncs == 0 {
+		if !set.IsKfuncSet(every8) {
 			continue
 		}
 		start, unit := set.entries()

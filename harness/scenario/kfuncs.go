@@ -57,7 +57,7 @@ func (p *preparer) btfIDs(n string, ma, host *kmod.Module, split, d, s2 *btf.Spe
 	if err != nil {
 		return idsPrep{}, fmt.Errorf("module %s: .BTF_ids: %w", n, err)
 	}
-	kf, err := kfuncsOf(p.B.k.Release, out, ma.ByteOrder, syms)
+	kf, err := load.KfuncsOn(p.B.k.Release, out, ma.ByteOrder, syms)
 	if err != nil {
 		return idsPrep{}, fmt.Errorf("module %s: .BTF_ids: %w", n, err)
 	}
@@ -66,28 +66,6 @@ func (p *preparer) btfIDs(n string, ma, host *kmod.Module, split, d, s2 *btf.Spe
 		note += fmt.Sprintf("; not in the distilled numbering (left 0, as resolve_btfids would): %s", strings.Join(unresolved, ", "))
 	}
 	return idsPrep{sec: out, kfuncs: kf, note: note}, nil
-}
-
-// kfuncsOf is load.Kfuncs as the running kernel (release) reads a
-// module's sets. Before 6.8 a set8 carries no BTF_SET8_KFUNCS flag: set8
-// came with the kfunc flags (6.0) and a module's set8s are the kfunc sets
-// it registers, so each is read as if it had the flag.
-func kfuncsOf(release string, sec []byte, bo binary.ByteOrder, syms []load.IDSym) ([]load.Kfunc, error) {
-	var major, minor int
-	if n, _ := fmt.Sscanf(release, "%d.%d", &major, &minor); n < 2 || major > 6 || major == 6 && minor >= 8 {
-		return load.Kfuncs(sec, bo, syms)
-	}
-	sets, err := load.Sets(sec, bo, syms)
-	if err != nil {
-		return nil, err
-	}
-	marked := slices.Clone(sec)
-	for _, s := range sets {
-		if s.Set8 {
-			bo.PutUint32(marked[s.Off+4:], s.Flags|load.SetKfuncs)
-		}
-	}
-	return load.Kfuncs(marked, bo, syms)
 }
 
 var symCounter = regexp.MustCompile(`__[0-9]+$`)

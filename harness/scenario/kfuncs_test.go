@@ -9,7 +9,6 @@ import (
 	"github.com/btfrecon/btfrecon/gotest"
 	"github.com/btfrecon/btfrecon/harness/btf"
 	"github.com/btfrecon/btfrecon/harness/kmod"
-	"github.com/btfrecon/btfrecon/harness/load"
 )
 
 // TestSameIDLayout: two builds' .BTF_ids symbols match but for the
@@ -158,27 +157,3 @@ func TestKfuncCall(t *testing.T) {
 	}
 }
 
-// TestKfuncsOf: btfrecon_test's .BTF_ids as 6.1.192's kbuild and
-// resolve_btfids wrote it (a set8 without BTF_SET8_KFUNCS, which 6.8
-// added, then a BTF_ID_LIST of two): a kfunc set on 6.1, none on 6.12.
-func TestKfuncsOf(t *testing.T) {
-	sec, _ := hex.DecodeString("010000000000000049b900000000000041b9000047b90000")
-	syms := []load.IDSym{
-		{Name: "__BTF_ID__set8__btfrecon_test_kfunc_ids", Off: 0, Size: 16},
-		{Name: "__BTF_ID__func__btfrecon_test_kfunc__25351", Off: 8, Size: 4},
-		{Name: "__BTF_ID__struct__btfrecon_test__25460", Off: 16, Size: 4},
-		{Name: "__BTF_ID__func__btfrecon_test_release__25561", Off: 20, Size: 4},
-	}
-	for _, tc := range []struct {
-		release string
-		n       int
-	}{{"6.1.192+", 1}, {"6.7.12", 1}, {"6.8.0", 0}, {"6.12.117+deb13-amd64", 0}, {"7.2.13", 0}, {"garbage", 0}} {
-		kf, err := kfuncsOf(tc.release, sec, binary.LittleEndian, syms)
-		if err != nil || len(kf) != tc.n || tc.n == 1 && (kf[0].ID != 0xb949 || kf[0].Set != "btfrecon_test_kfunc_ids") {
-			t.Errorf("%s: %+v, %v; want %d kfuncs", tc.release, kf, err, tc.n)
-		}
-	}
-	if sec[4] != 0 {
-		t.Errorf("kfuncsOf wrote into the section")
-	}
-}

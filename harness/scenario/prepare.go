@@ -329,7 +329,7 @@ func (p *preparer) native(n string, deps []string) *prepMod {
 	for i, x := range ksyms {
 		syms[i] = load.IDSym{Name: x.Name, Off: x.Off, Size: x.Size}
 	}
-	kf, err := kfuncsOf(p.B.k.Release, sec, mb.ByteOrder, syms)
+	kf, err := load.KfuncsOn(p.B.k.Release, sec, mb.ByteOrder, syms)
 	if err != nil {
 		m.err = err
 		return m

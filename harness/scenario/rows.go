@@ -119,7 +119,7 @@ func (p *preparer) caseIDs(s step, pr pair) (*cases.BTFIDs, error) {
 	for i, y := range ksyms {
 		syms[i] = load.IDSym{Name: y.Name, Off: y.Off, Size: y.Size}
 	}
-	return &cases.BTFIDs{Sec: prep.sec, Order: ma.ByteOrder, Syms: syms}, nil
+	return &cases.BTFIDs{Sec: prep.sec, Order: ma.ByteOrder, Syms: syms, EverySet8: load.Set8sAreKfuncSets(p.B.k.Release)}, nil
 }
 
 // caseRow writes a case's sections into the build of s's module that s
@@ -149,7 +149,7 @@ func (p *preparer) caseRow(s step, c *cases.Case, made cases.Made, ids *cases.BT
 	if sec == nil {
 		return st, nil
 	}
-	kf, err := kfuncsOf(p.B.k.Release, sec, ids.Order, ids.Syms)
+	kf, err := load.KfuncsOn(p.B.k.Release, sec, ids.Order, ids.Syms)
 	if err != nil {
 		return step{}, fmt.Errorf("module %s: %s: .BTF_ids: %w", s.Module, c.Label(), err)
 	}

@@ -74,6 +74,13 @@ static int __init btfrecon_test_init(void)
 	spin_lock_init(&btfrecon_test_obj.lock);
 	err = register_btf_kfunc_id_set(BPF_PROG_TYPE_SYSCALL,
 					&btfrecon_test_kfunc_set);
+	if (err) {
+		/* As a module's init does: a set the kernel refuses (an id
+		 * past the relocation's id map) fails the load.
+		 */
+		pr_info("btfrecon_test: kfunc set registered: %d\n", err);
+		return err;
+	}
 	derr = register_btf_id_dtor_kfuncs(dtors, ARRAY_SIZE(dtors),
 					   THIS_MODULE);
 	pr_info("btfrecon_test: loaded, kfunc set registered: %d, dtor registered: %d\n",
