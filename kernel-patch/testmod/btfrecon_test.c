@@ -83,8 +83,8 @@ static int __init btfrecon_test_init(void)
 	}
 	derr = register_btf_id_dtor_kfuncs(dtors, ARRAY_SIZE(dtors),
 					   THIS_MODULE);
-	pr_info("btfrecon_test: loaded, kfunc set registered: %d, dtor registered: %d\n",
-		err, derr);
+	pr_info("btfrecon_test: loaded, kfunc set registered: %d, dtor registered: %d (ids %u %u)\n",
+		err, derr, dtors[0].btf_id, dtors[0].kfunc_btf_id);
 	return 0;
 }
 
