@@ -69,3 +69,26 @@ func isSentinel(err error) bool {
 	}
 	return false
 }
+
+// FuzzScaledLoads feeds arbitrary bytes to ScaledLoads: nothing may panic,
+// every error wraps a sentinel, and every load found lies in a section the
+// image has.
+func FuzzScaledLoads(f *testing.F) {
+	f.Add(readTestdata(f, "btfrecon_test-6.1-arm64-unaligned.ko"))
+	f.Add(readTestdata(f, "btfrecon_test-6.1-arm64-aligned.ko"))
+	f.Add(readTestdata(f, "tiny-x86_64.ko"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		loads, err := ScaledLoads(data, ".BTF_ids")
+		if err != nil {
+			if !isSentinel(err) {
+				t.Fatalf("error without a sentinel: %v", err)
+			}
+			return
+		}
+		for _, l := range loads {
+			if l.Size == 0 || l.Section == "" {
+				t.Fatalf("load without a size or section: %+v", l)
+			}
+		}
+	})
+}
