@@ -156,4 +156,3 @@ func TestKfuncCall(t *testing.T) {
 		t.Errorf("knownCalls: %+v", c)
 	}
 }
-
