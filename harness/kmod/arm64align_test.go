@@ -2,7 +2,6 @@ package kmod
 
 import (
 	"debug/elf"
-	"os"
 	"testing"
 )
 
@@ -22,11 +21,7 @@ func TestScaledLoadsBTFIDs(t *testing.T) {
 		{"btfrecon_test-6.1-arm64-aligned.ko", 0x74, 0},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			b, err := os.ReadFile("testdata/" + tc.file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			loads, err := ScaledLoads(b, ".BTF_ids")
+			loads, err := ScaledLoads(readTestdata(t, tc.file), ".BTF_ids")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -54,11 +49,7 @@ func TestScaledLoadsBTFIDs(t *testing.T) {
 }
 
 func TestScaledLoadsOtherMachine(t *testing.T) {
-	b, err := os.ReadFile("testdata/tiny-x86_64.ko")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if loads, err := ScaledLoads(b, ".BTF_ids"); err != nil || loads != nil {
+	if loads, err := ScaledLoads(readTestdata(t, "tiny-x86_64.ko"), ".BTF_ids"); err != nil || loads != nil {
 		t.Errorf("x86_64: %v, %v", loads, err)
 	}
 	if _, err := ScaledLoads([]byte("not elf"), ".BTF_ids"); err == nil {
