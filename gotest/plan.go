@@ -68,6 +68,12 @@ type Plan struct {
 	StepTimeoutSeconds int `json:"step_timeout_seconds,omitempty"`
 	// Loop, when set, runs after the steps (loop.go).
 	Loop *Loop `json:"loop,omitempty"`
+	// StopAtSlowInit ends the plan at a step still at work in its
+	// module's init past its bound once the kernel has settled its BTF
+	// (InitSettled): the BTF is read then and the guest powers off, so
+	// that tcrypt's self-tests under TCG do not hold a boot of thousands
+	// of loads for minutes; the host boots the steps left in a new guest.
+	StopAtSlowInit bool `json:"stop_at_slow_init,omitempty"`
 }
 
 // Step loads one module file.
@@ -109,6 +115,14 @@ func Extend(waited, timeout time.Duration, busy bool) bool {
 	return busy && timeout > 0 && waited+timeout <= BusyCap
 }
 
+// InitSettled says, from a module's /sys/module/<m>/initstate, whether a
+// load still in finit_module has had its BTF judged: the file exists from
+// mod_sysfs_setup() on, after the COMING notifiers (btf_module_notify()
+// parses and relocates the module's BTF and makes /sys/kernel/btf/<m>),
+// and reads "coming" while only the module's init is left. A load stuck
+// before that (in BTF relocation itself: an array cycle) has no such file.
+func InitSettled(initstate string) bool { return strings.TrimSpace(initstate) == "coming" }
+
 // Busy says whether a kernel log line shows a module at work: any line but
 // the watchdogs' reports of a CPU or task that is stuck.
 func Busy(line string) bool {
@@ -148,9 +162,13 @@ type Record struct {
 	Kfuncs []KfuncAnswer `json:"kfuncs,omitempty"`
 	// Busy (a hung record): the module was still at work when BusyCap
 	// ended the wait; slow, not stuck.
-	Busy      bool   `json:"busy,omitempty"`
-	Unloaded  bool   `json:"unloaded,omitempty"`
-	UnloadErr string `json:"unload_err,omitempty"`
+	Busy bool `json:"busy,omitempty"`
+	// InitRunning (a done record of Plan.StopAtSlowInit): the module's
+	// init was still at work past the step's bound; its BTF (HasBTF,
+	// SysfsSHA256) was read then, Loaded is false and the plan ended there.
+	InitRunning bool   `json:"init_running,omitempty"`
+	Unloaded    bool   `json:"unloaded,omitempty"`
+	UnloadErr   string `json:"unload_err,omitempty"`
 
 	// Kmsg holds the kernel log lines printed during the step (text only).
 	Kmsg []string `json:"kmsg,omitempty"`

@@ -94,6 +94,20 @@ func TestExtend(t *testing.T) {
 	}
 }
 
+// TestInitSettled: /sys/module/<m>/initstate as the kernel prints it
+// (module_state's names, a newline after): only "coming", while the init
+// runs, means the BTF was settled and the load is past it.
+func TestInitSettled(t *testing.T) {
+	for _, tc := range []struct {
+		state string
+		want  bool
+	}{{"coming\n", true}, {"coming", true}, {"live\n", false}, {"going\n", false}, {"", false}} {
+		if got := InitSettled(tc.state); got != tc.want {
+			t.Errorf("InitSettled(%q) = %v, want %v", tc.state, got, tc.want)
+		}
+	}
+}
+
 func TestBusy(t *testing.T) {
 	tests := []struct {
 		line string

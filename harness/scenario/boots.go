@@ -256,6 +256,13 @@ func (s *scheduler) handle(j job, b *booted) []job {
 	if j.kind == apartJob {
 		s.readApart(j, b)
 	}
+	for _, m := range doneMods {
+		// The boot ended at a module whose init was still at work: those
+		// that need it would load it again and end there again.
+		if r := b.Rows[m]; r.Kernel == KernelInitRunning {
+			s.poison(m, fmt.Sprintf("needs %s, %s (boot %d)", m, initRunningWhy, b.ID))
+		}
+	}
 	var collided []string
 	if j.kind == batchJob {
 		for _, m := range doneMods {
@@ -318,6 +325,7 @@ func (s *scheduler) handle(j job, b *booted) []job {
 		}
 		notRun = rest
 	}
+	notRun = slices.DeleteFunc(notRun, func(m string) bool { return s.final[m] })
 	if len(notRun) > 0 {
 		// Split over the free slots only what is worth a boot's start-up.
 		parts := min(s.parallel, max(1, len(notRun)/s.minSplit))
@@ -327,6 +335,10 @@ func (s *scheduler) handle(j job, b *booted) []job {
 	}
 	return next
 }
+
+// initRunningWhy is how a module that needs one judged while its init was
+// still at work is noted (causes.go groups by it).
+const initRunningWhy = "whose init was still at work when its boot ended"
 
 // collision says whether a module's init was refused because what it
 // registers is taken (EBUSY, EEXIST from the init, not a module already

@@ -20,6 +20,7 @@ type world struct {
 	slow       map[string]bool   // the load takes past its bound in company, and loads alone in 60 s
 	busyAfter  map[string]string // the init is refused with EBUSY when the other loaded earlier in the boot
 	atWork     map[string]bool   // the load is still at work at the guest's cap
+	initSlow   map[string]bool   // the init is at work past its bound: BTF read, the guest stops the plan there
 	failBoots  int               // the first boots die before their first step
 	hostErrAt  int               // this boot fails on the host side
 
@@ -49,6 +50,11 @@ func (w *world) boot(_ context.Context, id int, j job, mods []string) (*booted, 
 			row.Kernel, row.Errno, row.LoadErr, row.Verdict = KernelRefused, 16, "device or resource busy", "refused"
 		case w.atWork[m]:
 			row.Kernel, row.AtWork, dead, b.Complete, b.Verdict = KernelHung, true, true, false, "hang"
+		case w.initSlow[m]:
+			// The guest ends its plan cleanly after this step: the rest
+			// are not run, the boot is complete.
+			row.Kernel, row.Agree, row.Identical, row.Verdict = KernelInitRunning, true, true, "identical (init still at work)"
+			dead = true
 		case w.slow[m] && len(mods) > 1:
 			row.Kernel, dead, b.Complete, b.Verdict = KernelHung, true, false, "hang"
 		case w.slow[m]:
@@ -186,6 +192,26 @@ func TestSchedule(t *testing.T) {
 			boots:  []string{"a b c d", "e f g h"},
 			kernel: map[string]KernelOutcome{"g": KernelHung, "h": KernelNotRun},
 			note:   map[string]string{"g": "still at work after 10m0s in boot 2", "h": "needs g, still loading after 10m0s (boot 2)"},
+		},
+		{
+			// c's init is still at work past its bound (tcrypt): the guest
+			// read its BTF and ended the plan; d, which needs c, is not
+			// loaded (it would load c again and end there again); the
+			// rest of boot 1 is none, nothing is isolated or bisected.
+			name:   "init still at work, a dependant",
+			w:      world{deps: map[string][]string{"d": {"c"}}, initSlow: map[string]bool{"c": true}},
+			extra:  4,
+			boots:  []string{"a b c d", "e f g h"},
+			kernel: map[string]KernelOutcome{"c": KernelInitRunning, "d": KernelNotRun},
+			note:   map[string]string{"d": "needs c, " + initRunningWhy + " (boot 1)"},
+		},
+		{
+			// f's init is still at work: the rest of boot 2 (g h) boots
+			// again, which costs no extra boot.
+			name:   "init still at work, the rest boots again",
+			w:      world{initSlow: map[string]bool{"f": true}},
+			boots:  []string{"a b c d", "e f g h", "g h"},
+			kernel: map[string]KernelOutcome{"f": KernelInitRunning},
 		},
 		{
 			// c and d find what they register taken by b (a second

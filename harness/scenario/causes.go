@@ -27,6 +27,8 @@ func causeOf(r Row, loaded func(string) (Row, bool), depsOf func(string) []strin
 		return ""
 	case KernelAlready:
 		return "already loaded (built in, or loaded by the initramfs)"
+	case KernelInitRunning:
+		return "init still at work past its bound under emulation (its BTF judged then; the init's outcome not waited for)"
 	case KernelCrashed:
 		site := r.CrashSite
 		if site == "" {
@@ -45,6 +47,8 @@ func causeOf(r Row, loaded func(string) (Row, bool), depsOf func(string) []strin
 		switch n := r.Note; {
 		case strings.HasPrefix(n, "skipped: "):
 			return "not prepared: " + depless(strings.TrimPrefix(n, "skipped: "))
+		case strings.HasPrefix(n, "needs ") && strings.Contains(n, initRunningWhy):
+			return "needs a module " + initRunningWhy
 		case strings.HasPrefix(n, "needs "):
 			return "needs a module that takes the guest down"
 		case n != "":

@@ -29,6 +29,8 @@ func TestCauses(t *testing.T) {
 		{Module: "after", Role: RoleModule, Kernel: KernelNotRun, Note: "needs oops, which crashes the guest (boot 3)"},
 		{Module: "p9", Role: RoleModule, Kernel: KernelNotRun, Note: "skipped: dependency x: loaded by the initramfs for the 9p share"},
 		{Module: "odd", Role: RoleModule, Kernel: KernelRefused, Errno: 1000},
+		{Module: "test_bpf", Role: RoleModule, Kernel: KernelInitRunning, Identical: true, Agree: true},
+		{Module: "uses_test_bpf", Role: RoleModule, Kernel: KernelNotRun, Note: "needs test_bpf, " + initRunningWhy + " (boot 1)"},
 	}
 	// hv_netvsc needs hv_utils (made up, to follow a chain), which needs hv_vmbus.
 	deps := map[string][]string{"amd64_edac": {"edac_mce_amd"}, "lonely": {"nls_utf8"},
@@ -44,7 +46,9 @@ func TestCauses(t *testing.T) {
 		{"crashed the guest (isolated in a boot of its own)", []string{"oops"}},
 		{"did not return from finit_module (isolated in a boot of its own)", []string{"amdgpu"}},
 		{"errno 1000", []string{"odd"}},
+		{"init still at work past its bound under emulation (its BTF judged then; the init's outcome not waited for)", []string{"test_bpf"}},
 		{"needs a module that takes the guest down", []string{"after"}},
+		{"needs a module whose init was still at work when its boot ended", []string{"uses_test_bpf"}},
 		{"not prepared: loaded by the initramfs for the 9p share", []string{"p9"}},
 		{"refused for its BTF (failed to validate module)", []string{"bad"}},
 		{"still at work in finit_module after 10m0s (its kernel log or modprobe loads growing): too slow under emulation", []string{"tcrypt"}},

@@ -47,8 +47,9 @@ func saveCosts(release, arch string, rows []Row) error {
 	}
 	c := loadCosts(release, arch)
 	for _, r := range rows {
-		// A load cut off by its timeout says only how long it was given.
-		if r.Millis > 0 && r.Kernel != KernelHung && r.Kernel != KernelCrashed {
+		// A load cut off by its timeout, or judged while its init was
+		// still at work, says only how long it was given.
+		if r.Millis > 0 && r.Kernel != KernelHung && r.Kernel != KernelCrashed && r.Kernel != KernelInitRunning {
 			c[r.Module] = float64(r.Millis)
 		}
 	}

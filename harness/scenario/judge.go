@@ -29,6 +29,8 @@ func kernelOutcome(oc gotest.Outcome, crashed bool) KernelOutcome {
 			return KernelCrashed
 		}
 		return KernelHung
+	case d.InitRunning:
+		return KernelInitRunning
 	case d.AlreadyLoaded && !d.HasBTF:
 		// Loaded before its step (request_module, another's init) with
 		// BTF is judged as any load: every load here is of our files.
@@ -80,6 +82,8 @@ func judge(row Row, oc gotest.Outcome, boot *vm.Boot, share sysfs, target *btf.S
 	case KernelAlready:
 		row.Verdict = "not judged: the module was already loaded"
 		return row
+	case KernelInitRunning:
+		return judgeInitRunning(row, share, d, target)
 	case KernelRefused:
 		row.Agree = p.Outcome == load.LoadRefused
 		row.BTFRefused = anyContains(row.Kmsg, btfRefusedMessage)
@@ -125,6 +129,25 @@ func judge(row Row, oc gotest.Outcome, boot *vm.Boot, share sysfs, target *btf.S
 			row = judgeErrno(row)
 		}
 	}
+	return row
+}
+
+// judgeInitRunning judges a module whose init was still at work when the
+// guest read its BTF: the kernel had settled the BTF (served or dropped)
+// before the init began, so that is judged; what the init registers (kfunc
+// sets, destructors) and whether it returns 0 are not known.
+func judgeInitRunning(row Row, share sysfs, d *gotest.Record, target *btf.Spec) Row {
+	wait := fmt.Sprintf("init still at work after %.0f s, not waited for", float64(d.Millis)/1000)
+	if d.HasBTF {
+		row = compareBTF(row, share, d, target)
+	} else {
+		row.Agree = row.pred.Outcome == load.NoBTF
+		row.Verdict = "agree: no BTF"
+		if !row.Agree {
+			row.Verdict = "DISAGREE: kernel dropped the BTF, the model relocates it"
+		}
+	}
+	row.Verdict += " (" + wait + ")"
 	return row
 }
 

@@ -96,6 +96,15 @@ func TestJudge(t *testing.T) {
 		{"still at work at the cap", RoleModule, nil, keeps,
 			gotest.Outcome{Started: true, Hung: true, Done: &gotest.Record{Event: "hung", Busy: true}}, KernelHung, false,
 			"still at work in this load after 10m0s"},
+		{"init still at work, BTF identical", RoleModule, nil, keeps,
+			done(gotest.Record{InitRunning: true, HasBTF: true, SysfsFile: "out/same", SysfsBytes: len(same), Millis: 20004}),
+			KernelInitRunning, true, "identical (init still at work after 20 s, not waited for)"},
+		{"init still at work, BTF different", RoleModule, nil, keeps,
+			done(gotest.Record{InitRunning: true, HasBTF: true, SysfsFile: "out/other"}), KernelInitRunning, false, "DIFFERENT at byte"},
+		{"init still at work, no BTF as the model says", RoleModule, nil, noBTF,
+			done(gotest.Record{InitRunning: true}), KernelInitRunning, true, "agree: no BTF (init still at work"},
+		{"init still at work, BTF dropped that the model keeps", RoleModule, nil, keeps,
+			done(gotest.Record{InitRunning: true}), KernelInitRunning, false, "DISAGREE: kernel dropped the BTF"},
 		{"case refused for the catalog's reason", renamed.Label(), &renamed, noBTF, done(gotest.Record{Loaded: true}), KernelNoBTF, true, "agree"},
 		{"case refused for another reason", renamed.Label(), &renamed,
 			load.Prediction{Outcome: load.NoBTF, Reason: recon.ErrMultiple}, done(gotest.Record{Loaded: true}), KernelNoBTF, false,
@@ -201,10 +210,15 @@ func TestCountScheduled(t *testing.T) {
 		{Role: RoleModule, Kernel: KernelCrashed, CrashSite: "btf_relocate_map_distilled_base", btfCrash: true},
 		{Role: RoleModule, Kernel: KernelHung},
 		{Role: RoleModule, Kernel: KernelBTF, Predicted: load.KeepsBTF, Identical: true, Agree: true, Code: "B"},
+		{Role: RoleModule, Kernel: KernelInitRunning, Predicted: load.KeepsBTF, SysfsBytes: 8, Identical: true, Agree: true},
+		{Role: RoleModule, Kernel: KernelInitRunning, Predicted: load.KeepsBTF, SysfsBytes: 8},
 	} {
 		s.count(r, "A")
 	}
-	if s.Modules != 5 || s.NotRun != 1 || s.Crashed != 1 || s.Hung != 1 || s.Disagreements != 1 || s.Identical != 1 {
+	// The second init-running row's BTF is not the model's: a difference
+	// and a disagreement; neither is counted as loaded.
+	if s.Modules != 7 || s.NotRun != 1 || s.Crashed != 1 || s.Hung != 1 || s.Disagreements != 2 || s.Identical != 2 ||
+		s.InitRunning != 2 || s.Differences != 1 || s.Loaded != 1 {
 		t.Fatalf("count: %+v", s)
 	}
 }

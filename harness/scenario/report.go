@@ -16,14 +16,18 @@ import (
 type KernelOutcome string
 
 const (
-	KernelBTF      KernelOutcome = "btf"            // loaded, /sys/kernel/btf/<m> present
-	KernelNoBTF    KernelOutcome = "no-btf"         // loaded, no BTF
-	KernelRefused  KernelOutcome = "load-failed"    // finit_module failed (Row.LoadErr says how)
-	KernelHung     KernelOutcome = "hung"           // the guest stopped inside this load (no crash)
-	KernelCrashed  KernelOutcome = "crashed"        // the kernel oopsed or panicked inside this load
-	KernelNotRun   KernelOutcome = "not-run"        // the boot ended before the step
-	KernelAlready  KernelOutcome = "already-loaded" // not judged
-	kernelUnjudged KernelOutcome = ""
+	KernelBTF     KernelOutcome = "btf"            // loaded, /sys/kernel/btf/<m> present
+	KernelNoBTF   KernelOutcome = "no-btf"         // loaded, no BTF
+	KernelRefused KernelOutcome = "load-failed"    // finit_module failed (Row.LoadErr says how)
+	KernelHung    KernelOutcome = "hung"           // the guest stopped inside this load (no crash)
+	KernelCrashed KernelOutcome = "crashed"        // the kernel oopsed or panicked inside this load
+	KernelNotRun  KernelOutcome = "not-run"        // the boot ended before the step
+	KernelAlready KernelOutcome = "already-loaded" // not judged
+	// KernelInitRunning: the module's init was still at work past its
+	// bound when the guest read its BTF (gotest.Plan.StopAtSlowInit): the
+	// BTF is judged, the init's outcome is not known.
+	KernelInitRunning KernelOutcome = "init-running"
+	kernelUnjudged    KernelOutcome = ""
 )
 
 // loaded says whether the module ended up loaded.
@@ -179,6 +183,9 @@ type Summary struct {
 	Hung               int            `json:"hung"`
 	Already            int            `json:"already_loaded"`
 	Skipped            int            `json:"skipped"`
+	// InitRunning counts the modules whose BTF was judged while their
+	// init was still at work (KernelInitRunning).
+	InitRunning int `json:"init_running"`
 	// GuestLoadMs and GuestOverheadMs split the guest's time per finished
 	// step: finit_module, and everything else the guest does for a step
 	// (records, the sysfs read and digest, a copy when the digest differs,
@@ -272,11 +279,13 @@ func (s *Summary) count(r Row, build string) {
 		s.BTFDropped++
 	case KernelRefused:
 		s.Refused++
+	case KernelInitRunning:
+		s.InitRunning++
 	}
 	if r.Identical {
 		s.Identical++
 	}
-	if r.Kernel == KernelBTF && r.Predicted == load.KeepsBTF && !r.Identical {
+	if (r.Kernel == KernelBTF || r.Kernel == KernelInitRunning && r.SysfsBytes > 0) && r.Predicted == load.KeepsBTF && !r.Identical {
 		s.Differences++
 	}
 	// A module the kernel refused for a reason the model does not predict
@@ -400,6 +409,9 @@ func (r *Report) WriteText(w io.Writer) {
 		if s.scheduled || s.Skipped > 0 {
 			fmt.Fprintf(w, "  crashed %d, hung %d, already loaded %d, not run %d, skipped before any boot %d\n",
 				s.Crashed, s.Hung, s.Already, s.NotRun, s.Skipped)
+			if s.InitRunning > 0 {
+				fmt.Fprintf(w, "  init still at work when its BTF was judged (not waited for) %d\n", s.InitRunning)
+			}
 		}
 		fmt.Fprintf(w, "  BTF kept %d (%d byte-identical, %d different), dropped %d\n", s.BTFKept, s.Identical, s.Differences, s.BTFDropped)
 		if k, n := kfuncTotals(r.Rows); n > 0 {
