@@ -9,7 +9,7 @@
 #   btfrecon validate --tree TREE $UPSTREAM_VALIDATE_FLAGS --json
 #       > OUT/<side>/validate.json   kernels A and B, the test modules, the
 #       model's rows and the hostile rows that share a boot;
-#   btfrecon vm run --build A --run B --modules btfrecon_up --case LABEL --json
+#   btfrecon vm run --arch ARCH --build A --run B --modules btfrecon_up --case LABEL --json
 #       > OUT/<side>/case-<name>.json   on validate's two kernels, each hostile
 #       row that gets a boot of its own (it may hang an unpatched kernel;
 #       validate leaves those out);
@@ -19,13 +19,17 @@
 # every finding reproduces and is clean and nothing else disagrees).
 #
 # BTFRECON is the btfrecon binary (BTFRECON_SRC set); UPSTREAM_VALIDATE_FLAGS
-# defaults to --kasan (UPSTREAM_VALIDATE_FLAGS= for plain kernels).
+# defaults to --kasan (UPSTREAM_VALIDATE_FLAGS= for plain kernels; with
+# --arch arm64 in it, the rows booted alone boot arm64 too).
 set -euo pipefail
 pristine=$(realpath "$1") tree=$(realpath -m "$2") series=$(realpath "$3") out=$4
 here=$(dirname "$(realpath "$0")")
 src=$(realpath "$here/../../..")
 btfrecon=${BTFRECON:?BTFRECON names the btfrecon binary}
 flags=${UPSTREAM_VALIDATE_FLAGS---kasan}
+# The rows booted alone run on validate's kernels, so on its arch.
+arch=amd64
+case " $flags " in *" --arch arm64 "* | *" --arch=arm64 "*) arch=arm64 ;; esac
 mkdir -p "$out"
 out=$(realpath "$out")
 rm -f "$out/kernel.txt"
@@ -50,7 +54,7 @@ side() { # name series-dir
 	views=$("$rows" views "$d/validate.json")
 	while read -r label; do
 		t0=$(date +%s)
-		rc=0; "$btfrecon" vm run --build "${views% *}" --run "${views#* }" --modules btfrecon_up --case "$label" \
+		rc=0; "$btfrecon" vm run --arch "$arch" --build "${views% *}" --run "${views#* }" --modules btfrecon_up --case "$label" \
 			--step-timeout 60s --json > "$d/case-${label#*:}.json" 2> "$d/case-${label#*:}.log" || rc=$?
 		echo "kernel rows: $name: $label alone: exit $rc in $(($(date +%s) - t0)) s"
 		[ "$rc" -le 1 ] || { tail -5 "$d/case-${label#*:}.log" >&2; return 1; }
