@@ -167,6 +167,11 @@ wait:
 				rec.LoadErr += fmt.Sprintf(" (still at work: the cap for a step at work past its bound of %v)", timeout)
 			}
 			rec.Millis = waited.Milliseconds()
+			if InitSettled(initState(s.Module)) {
+				// Stuck in its init: the BTF was served before it.
+				rec.InInit = true
+				readBTF(dir, s, &rec)
+			}
 			return rec, true
 		}
 	}

@@ -119,8 +119,9 @@ func Extend(waited, timeout time.Duration, busy bool) bool {
 // load still in finit_module has had its BTF judged: the file exists from
 // mod_sysfs_setup() on, after the COMING notifiers (btf_module_notify()
 // parses and relocates the module's BTF and makes /sys/kernel/btf/<m>),
-// and reads "coming" while only the module's init is left. A load stuck
-// before that (in BTF relocation itself: an array cycle) has no such file.
+// and reads "coming" while only the module's init is left (load_module()
+// keeps that order in 6.1, 6.12 and 7.2). A load stuck before that (in BTF
+// relocation itself: an array cycle) has no such file.
 func InitSettled(initstate string) bool { return strings.TrimSpace(initstate) == "coming" }
 
 // Busy says whether a kernel log line shows a module at work: any line but
@@ -166,9 +167,12 @@ type Record struct {
 	// InitRunning (a done record of Plan.StopAtSlowInit): the module's
 	// init was still at work past the step's bound; its BTF (HasBTF,
 	// SysfsSHA256) was read then, Loaded is false and the plan ended there.
-	InitRunning bool   `json:"init_running,omitempty"`
-	Unloaded    bool   `json:"unloaded,omitempty"`
-	UnloadErr   string `json:"unload_err,omitempty"`
+	InitRunning bool `json:"init_running,omitempty"`
+	// InInit (a hung record): the load was stuck in the module's init, its
+	// BTF settled; HasBTF and the digest say what the kernel served.
+	InInit    bool   `json:"in_init,omitempty"`
+	Unloaded  bool   `json:"unloaded,omitempty"`
+	UnloadErr string `json:"unload_err,omitempty"`
 
 	// Kmsg holds the kernel log lines printed during the step (text only).
 	Kmsg []string `json:"kmsg,omitempty"`

@@ -72,6 +72,9 @@ func judge(row Row, oc gotest.Outcome, boot *vm.Boot, share sysfs, target *btf.S
 		if row.AtWork = d != nil && d.Busy; row.AtWork {
 			row.Verdict = fmt.Sprintf("still at work in this load after %v, the guest's cap (boot %s)", gotest.BusyCap, boot.Verdict)
 		}
+		if d != nil && d.InInit {
+			row = judgeStuckInInit(row, share, d, target)
+		}
 		return row
 	case KernelCrashed:
 		row.Verdict = "kernel crashed in this load"
@@ -149,6 +152,31 @@ func judgeInitRunning(row Row, share sysfs, d *gotest.Record, target *btf.Spec) 
 	}
 	row.Verdict += " (" + wait + ")"
 	return row
+}
+
+// judgeStuckInInit adds to a hung row whose load was stuck in the module's
+// init the judgement of the BTF the kernel settled before it: the row stays
+// hung (the schedule isolates it), its BTF is identical or a difference.
+func judgeStuckInInit(row Row, share sysfs, d *gotest.Record, target *btf.Spec) Row {
+	hung := row.Verdict
+	var j Row
+	if d.HasBTF {
+		j = compareBTF(row, share, d, target)
+	} else {
+		j = row
+		j.Verdict = "no BTF, as the model says"
+		if row.pred.Outcome != load.NoBTF {
+			j.Verdict = "DISAGREE: kernel dropped the BTF, the model relocates it"
+		}
+	}
+	if d.HasBTF {
+		j.InitBTFDisagrees = !j.Agree
+	} else {
+		j.InitBTFDisagrees = row.pred.Outcome != load.NoBTF
+	}
+	j.Kernel, j.Agree, j.AtWork, j.InInit = KernelHung, false, row.AtWork, true
+	j.Verdict = hung + "; in its init, the BTF served before it: " + j.Verdict
+	return j
 }
 
 // compareBTF judges a row whose module kept its BTF: sysfs against the

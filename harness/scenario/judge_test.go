@@ -105,6 +105,12 @@ func TestJudge(t *testing.T) {
 			done(gotest.Record{InitRunning: true}), KernelInitRunning, true, "agree: no BTF (init still at work"},
 		{"init still at work, BTF dropped that the model keeps", RoleModule, nil, keeps,
 			done(gotest.Record{InitRunning: true}), KernelInitRunning, false, "DISAGREE: kernel dropped the BTF"},
+		{"stuck in its init, BTF identical", RoleModule, nil, keeps,
+			gotest.Outcome{Started: true, Hung: true, Done: &gotest.Record{Event: "hung", InInit: true, HasBTF: true, SysfsFile: "out/same", SysfsBytes: len(same)}},
+			KernelHung, false, "guest stuck in this load (boot clean); in its init, the BTF served before it: identical"},
+		{"stuck in its init, BTF different", RoleModule, nil, keeps,
+			gotest.Outcome{Started: true, Hung: true, Done: &gotest.Record{Event: "hung", InInit: true, HasBTF: true, SysfsFile: "out/other", SysfsBytes: len(other)}},
+			KernelHung, false, "guest stuck in this load (boot clean); in its init, the BTF served before it: DIFFERENT at byte"},
 		{"case refused for the catalog's reason", renamed.Label(), &renamed, noBTF, done(gotest.Record{Loaded: true}), KernelNoBTF, true, "agree"},
 		{"case refused for another reason", renamed.Label(), &renamed,
 			load.Prediction{Outcome: load.NoBTF, Reason: recon.ErrMultiple}, done(gotest.Record{Loaded: true}), KernelNoBTF, false,
@@ -212,13 +218,17 @@ func TestCountScheduled(t *testing.T) {
 		{Role: RoleModule, Kernel: KernelBTF, Predicted: load.KeepsBTF, Identical: true, Agree: true, Code: "B"},
 		{Role: RoleModule, Kernel: KernelInitRunning, Predicted: load.KeepsBTF, SysfsBytes: 8, Identical: true, Agree: true},
 		{Role: RoleModule, Kernel: KernelInitRunning, Predicted: load.KeepsBTF, SysfsBytes: 8},
+		{Role: RoleModule, Kernel: KernelHung, InInit: true, Predicted: load.KeepsBTF, SysfsBytes: 8, Identical: true},
+		{Role: RoleModule, Kernel: KernelHung, InInit: true, Predicted: load.KeepsBTF, SysfsBytes: 8, InitBTFDisagrees: true},
 	} {
 		s.count(r, "A")
 	}
 	// The second init-running row's BTF is not the model's: a difference
-	// and a disagreement; neither is counted as loaded.
-	if s.Modules != 7 || s.NotRun != 1 || s.Crashed != 1 || s.Hung != 1 || s.Disagreements != 2 || s.Identical != 2 ||
-		s.InitRunning != 2 || s.Differences != 1 || s.Loaded != 1 {
+	// and a disagreement; neither is counted as loaded. Of the two stuck
+	// in their init, the identical one is hung, the other a difference
+	// and a disagreement.
+	if s.Modules != 9 || s.NotRun != 1 || s.Crashed != 1 || s.Hung != 2 || s.Disagreements != 3 || s.Identical != 3 ||
+		s.InitRunning != 2 || s.Differences != 2 || s.Loaded != 1 {
 		t.Fatalf("count: %+v", s)
 	}
 }

@@ -87,6 +87,11 @@ type Row struct {
 	// AtWork (a hung row): still at work when the guest's cap for a slow
 	// step ended the wait (gotest.BusyCap): slow, not stuck.
 	AtWork bool `json:"at_work,omitempty"`
+	// InInit (a hung row): the load was stuck in the module's init, after
+	// the kernel settled its BTF, which was judged (Identical, Diff);
+	// InitBTFDisagrees: that BTF is not what the model says.
+	InInit           bool `json:"in_init,omitempty"`
+	InitBTFDisagrees bool `json:"init_btf_disagrees,omitempty"`
 	// Boot is the boot the row comes from (0 in a one-boot run); Note
 	// what the schedule of boots found about the module (isolated as
 	// crashing, loads alone, not loaded because a dependency crashed).
@@ -285,7 +290,10 @@ func (s *Summary) count(r Row, build string) {
 	if r.Identical {
 		s.Identical++
 	}
-	if (r.Kernel == KernelBTF || r.Kernel == KernelInitRunning && r.SysfsBytes > 0) && r.Predicted == load.KeepsBTF && !r.Identical {
+	// BTF the kernel served: of a loaded module, or of one whose init was
+	// still at work or stuck when the guest read it.
+	served := r.Kernel == KernelBTF || (r.Kernel == KernelInitRunning || r.InInit) && r.SysfsBytes > 0
+	if served && r.Predicted == load.KeepsBTF && !r.Identical {
 		s.Differences++
 	}
 	// A module the kernel refused for a reason the model does not predict
@@ -295,6 +303,8 @@ func (s *Summary) count(r Row, build string) {
 	// guest outside BTF code is counted as such; in BTF code it disagrees.
 	switch {
 	case r.Agree:
+	case r.InitBTFDisagrees:
+		s.Disagreements++
 	case r.Kernel == KernelRefused && !r.BTFRefused:
 	case r.Kernel == KernelNotRun && s.scheduled:
 		s.NotRun++
