@@ -37,7 +37,8 @@ func TestOpenPathRealTree(t *testing.T) {
 					return strings.HasPrefix(rel, "kernel/fs/nls/") || strings.HasPrefix(rel, "kernel/fs/9p/") ||
 						strings.HasPrefix(rel, "kernel/net/9p/") || strings.HasPrefix(rel, "kernel/fs/netfs/")
 				}
-				dir := filepath.Join(t.TempDir(), "linux")
+				// Its parent need not exist yet (a cold cache's localkernel/).
+				dir := filepath.Join(t.TempDir(), "trees", "linux")
 				if err := kernels.MakeTree(deb, dir, layout, keep); err != nil {
 					t.Fatal(err)
 				}

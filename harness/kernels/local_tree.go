@@ -53,6 +53,9 @@ func MakeTree(k *Kernel, dst string, layout TreeLayout, keep func(rel string) bo
 	if err != nil {
 		return err
 	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
 	tmp, err := os.MkdirTemp(filepath.Dir(dst), "."+filepath.Base(dst)+"-")
 	if err != nil {
 		return err
