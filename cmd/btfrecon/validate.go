@@ -386,6 +386,18 @@ func (v *validator) run(ctx context.Context, tree string, patches, frags []strin
 		return nil, err
 	}
 	v.logf("validate: %d modules against A and B, %d with the tree's own .BTF.base", len(plainA), len(real))
+	if v.arch == "arm64" {
+		// Where the loader puts each module's .BTF_ids, and whether its
+		// code then reads the ids it holds (upstream finding 8).
+		note, err := btfIDsPlacement(append(append(append([]string{}, plainA...), plainB...), real...))
+		if err != nil {
+			return nil, err
+		}
+		if note != "" {
+			v.rep.Notes = append(v.rep.Notes, note)
+			v.logf("validate: %s", note)
+		}
+	}
 	if lib != nil {
 		err := v.phase("libbpf: the expected relocations", func() error {
 			n, err := oracleCheck(lib, A.Dir, B.Dir, plainA)
