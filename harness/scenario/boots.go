@@ -26,6 +26,10 @@ import (
 //     loaded for that reason; if it loads alone, that load is its row, and
 //     the modules loaded before it in the first boot are bisected (halves
 //     booted with it at the end) to find the one it crashes with;
+//     the modules of its directory that had not run in the first boot
+//     wait for that verdict, then boot each alone (a second speakup
+//     synth waits for the first: in one boot each would be stuck after
+//     the one before it);
 //   - a boot that died between steps (a delayed effect: a timer, a
 //     watchdog) is bisected over the steps that finished, to find the
 //     module whose load makes a guest die without a step of its own;
@@ -115,6 +119,10 @@ type scheduler struct {
 	final    map[string]bool
 	isolated map[string]int      // module -> the boot that loaded it alone
 	waiting  map[string][]string // suspect -> modules waiting for its isolation
+	// held: suspect -> the modules of its directory that had not run in
+	// the boot it was stuck in, until its isolation says whether it is
+	// stuck only in company (releaseHeld).
+	held map[string][]string
 	// depRows are rows of dependencies loaded for another module that
 	// disagree: kept, so that a disagreement is never lost to a merge.
 	depRows  []Row
@@ -152,7 +160,7 @@ func newScheduler(wanted []string, closure func([]string) []string, needs func(m
 	}
 	return &scheduler{closure: closure, needs: needs, parallel: parallel, extra: extra, logf: logf,
 		wanted: wanted, rows: map[string]Row{}, final: map[string]bool{}, isolated: map[string]int{},
-		waiting: map[string][]string{}, nextID: 1, minSplit: 64, lastSuspects: 64,
+		waiting: map[string][]string{}, held: map[string][]string{}, nextID: 1, minSplit: 64, lastSuspects: 64,
 		near: func(string, []string) []string { return nil }, slow: func(string, Row) bool { return false },
 		dir: func(m string) string { return m }, apart: map[string]bool{}}
 }
@@ -172,7 +180,13 @@ func (s *scheduler) run(ctx context.Context, jobs []job, boot booter) error {
 	running := 0
 	var firstErr error
 	var wg sync.WaitGroup
-	for len(queue) > 0 || running > 0 {
+	for {
+		if len(queue) == 0 && running == 0 && firstErr == nil {
+			// Modules still held for an isolation that ended without a
+			// verdict on company (it crashed alone, it was at work, a
+			// dependency of it was stuck) go on as a batch.
+			queue = s.releaseAllHeld()
+		}
 		for firstErr == nil && running < s.parallel && len(queue) > 0 {
 			j := queue[0]
 			queue = queue[1:]
@@ -191,6 +205,9 @@ func (s *scheduler) run(ctx context.Context, jobs []job, boot booter) error {
 			}()
 		}
 		if running == 0 {
+			if firstErr == nil && len(s.held) > 0 {
+				continue // releaseAllHeld empties it
+			}
 			break
 		}
 		r := <-done
@@ -300,6 +317,7 @@ func (s *scheduler) handle(j job, b *booted) []job {
 			r.Note = fmt.Sprintf("stuck in boot %d after %d other loads; loads alone (boot %d)", j.crashBoot, len(j.other), b.ID)
 			s.rows[sus] = r
 			next = append(next, s.release(sus)...)
+			next = append(next, s.releaseHeld(sus)...)
 			// The module it is stuck behind is most likely one of its own
 			// subsystem (a second speakup synth waits for the first).
 			if s.slow(sus, b.Rows[sus]) {
@@ -324,6 +342,9 @@ func (s *scheduler) handle(j job, b *booted) []job {
 			}
 		}
 		notRun = rest
+		if j.kind == batchJob && s.isolated[stuck] < 0 {
+			notRun = s.hold(stuck, notRun)
+		}
 	}
 	notRun = slices.DeleteFunc(notRun, func(m string) bool { return s.final[m] })
 	if len(notRun) > 0 {
@@ -476,6 +497,60 @@ func (s *scheduler) stuckIn(j job, b *booted, stuck string, doneMods []string) [
 	s.logf("scenario: boot %d: stuck in %s (%s): booting it alone", b.ID, stuck, row.Kernel)
 	return []job{{kind: isolateJob, mods: []string{stuck}, crashBoot: b.ID, other: doneMods,
 		why: fmt.Sprintf("%s alone (stuck in boot %d)", stuck, b.ID)}}
+}
+
+// hold takes out of rest, the steps a boot stuck in stuck never ran, the
+// modules of stuck's directory until stuck's isolation: a module stuck
+// in company is most often waiting for one of its own subsystem loaded
+// before it (a second speakup synth for the first), and in the rest of
+// the boot each would be stuck after the one before it, each costing a
+// bound, an isolation and a bisection.
+func (s *scheduler) hold(stuck string, rest []string) []string {
+	d := s.dir(stuck)
+	keep := rest[:0:0]
+	for _, m := range rest {
+		if s.dir(m) == d && !s.final[m] {
+			s.held[stuck] = append(s.held[stuck], m)
+		} else {
+			keep = append(keep, m)
+		}
+	}
+	return keep
+}
+
+// releaseHeld boots the modules held for sus, which loads alone (stuck
+// only in company), each alone, at most a third of the extra boots for
+// them; the others in one boot.
+func (s *scheduler) releaseHeld(sus string) []job {
+	ms := slices.DeleteFunc(s.held[sus], func(m string) bool { return s.final[m] })
+	delete(s.held, sus)
+	var next []job
+	for len(ms) > 0 && len(next) < max(1, s.extra/3) && s.spend() {
+		next = append(next, job{kind: batchJob, mods: ms[:1],
+			why: fmt.Sprintf("%s alone: of the directory of %s, stuck only in company", ms[0], sus)})
+		ms = ms[1:]
+	}
+	if len(ms) > 0 {
+		next = append(next, job{kind: batchJob, mods: ms, why: fmt.Sprintf("the modules of %s's directory held for its isolation", sus)})
+	}
+	return next
+}
+
+// releaseAllHeld boots every module still held, a boot for each suspect's.
+func (s *scheduler) releaseAllHeld() []job {
+	var sus []string
+	for k := range s.held {
+		sus = append(sus, k)
+	}
+	slices.Sort(sus)
+	var next []job
+	for _, k := range sus {
+		if ms := slices.DeleteFunc(s.held[k], func(m string) bool { return s.final[m] }); len(ms) > 0 {
+			next = append(next, job{kind: batchJob, mods: ms, why: fmt.Sprintf("the modules of %s's directory held for its isolation", k)})
+		}
+		delete(s.held, k)
+	}
+	return next
 }
 
 // release lets the modules that waited for sus go on, once sus loaded

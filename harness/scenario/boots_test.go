@@ -21,6 +21,7 @@ type world struct {
 	busyAfter  map[string]string // the init is refused with EBUSY when the other loaded earlier in the boot
 	atWork     map[string]bool   // the load is still at work at the guest's cap
 	initSlow   map[string]bool   // the init is at work past its bound: BTF read, the guest stops the plan there
+	hangSib    map[string]bool   // the load hangs when another of this set loaded earlier in the boot (speakup synths)
 	failBoots  int               // the first boots die before their first step
 	hostErrAt  int               // this boot fails on the host side
 
@@ -55,6 +56,8 @@ func (w *world) boot(_ context.Context, id int, j job, mods []string) (*booted, 
 			// are not run, the boot is complete.
 			row.Kernel, row.Agree, row.Identical, row.Verdict = KernelInitRunning, true, true, "identical (init still at work)"
 			dead = true
+		case w.hangSib[m] && slices.ContainsFunc(mods, func(o string) bool { return o != m && w.hangSib[o] && loaded[o] }):
+			row.Kernel, dead, b.Complete, b.Verdict = KernelHung, true, false, "hang"
 		case w.slow[m] && len(mods) > 1:
 			row.Kernel, dead, b.Complete, b.Verdict = KernelHung, true, false, "hang"
 		case w.slow[m]:
@@ -324,6 +327,45 @@ func TestSchedule(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestScheduleSiblingsAlone: b, c, d and e are of one directory, and each
+// hangs when another of them loaded before it (a second speakup synth
+// waits for the first). Boot 1 is stuck in c after b: d and e, not run
+// there, are held while c boots alone (boot 3); c loads alone, so d and e
+// boot each alone (4, 5), where neither is stuck, instead of each being
+// stuck after the other in the rest of boot 1; a and b, loaded before c
+// in boot 1, are bisected with c at the end (6, 7): b is the one.
+func TestScheduleSiblingsAlone(t *testing.T) {
+	all := []string{"a", "b", "c", "d", "e", "f", "g", "h"}
+	w := world{hangSib: map[string]bool{"b": true, "c": true, "d": true, "e": true}}
+	s := newScheduler(all, w.closure(all), dependsOn(nil), 1, 8, nil)
+	s.near = func(_ string, cands []string) []string { return cands }
+	s.dir = func(m string) string {
+		if w.hangSib[m] {
+			return "drivers/accessibility/speakup"
+		}
+		return "fs/nls"
+	}
+	jobs := []job{{kind: batchJob, mods: all[:5]}, {kind: batchJob, mods: all[5:]}}
+	if err := s.run(context.Background(), jobs, w.boot); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, b := range w.boots {
+		got = append(got, strings.Join(b, " "))
+	}
+	if want := []string{"a b c d e", "f g h", "c", "d", "e", "a c", "b c"}; !slices.Equal(got, want) {
+		t.Errorf("boots\n got %q\nwant %q", got, want)
+	}
+	for _, r := range s.result() {
+		if r.Kernel != KernelBTF {
+			t.Errorf("%s: %s (%s)", r.Module, r.Kernel, r.Note)
+		}
+	}
+	if want := "b makes c hang when it loads after it (boot 1, bisected in boot 7)"; len(s.Notes) != 1 || s.Notes[0] != want {
+		t.Errorf("notes %q, want %q", s.Notes, want)
 	}
 }
 
