@@ -11,7 +11,6 @@ import (
 
 	"github.com/btfrecon/btfrecon/harness/btf"
 	"github.com/btfrecon/btfrecon/harness/kernels"
-	"github.com/btfrecon/btfrecon/vmimages"
 )
 
 // RequireEnv is the environment variable that turns a skip into a failure.
@@ -26,13 +25,8 @@ func Kernel(t testing.TB, release, arch string) *kernels.Kernel {
 	t.Helper()
 	k, err := kernels.Open(release, arch)
 	if err != nil {
-		// A release the catalog does not pin and the cache has not
-		// resolved (sid's 7.2.13, trixie's) is data not fetched yet, as
-		// a pinned one not extracted is: resolving it needs the archive.
-		_, perr := vmimages.Canonical(release)
-		unresolved := errors.Is(err, vmimages.ErrUnknown) && perr == nil
-		if !errors.Is(err, kernels.ErrNotCached) && !unresolved {
-			t.Fatalf("realdata %s %s: %v", release, arch, err) // a broken cache, or a name no catalog can hold
+		if !errors.Is(err, kernels.ErrNotCached) {
+			t.Fatalf("realdata %s %s: %v", release, arch, err) // not in the catalog, or a broken cache
 		}
 		hint := ""
 		if arch != "amd64" {
