@@ -99,11 +99,7 @@ func judge(row Row, oc gotest.Outcome, boot *vm.Boot, share sysfs, target *btf.S
 			row.Verdict = "load failed (" + row.LoadErr + ")"
 		}
 	case KernelNoBTF:
-		row.Agree = p.Outcome == load.NoBTF
-		row.Verdict = "agree: loaded, no BTF"
-		if !row.Agree {
-			row.Verdict = "DISAGREE: kernel dropped the BTF, the model relocates it"
-		}
+		row = judgeNoBTF(row, "agree: loaded, no BTF")
 	case KernelBTF:
 		row = compareBTF(row, share, d, target)
 		if row.Agree {
@@ -144,11 +140,7 @@ func judgeInitRunning(row Row, share sysfs, d *gotest.Record, target *btf.Spec) 
 	if d.HasBTF {
 		row = compareBTF(row, share, d, target)
 	} else {
-		row.Agree = row.pred.Outcome == load.NoBTF
-		row.Verdict = "agree: no BTF"
-		if !row.Agree {
-			row.Verdict = "DISAGREE: kernel dropped the BTF, the model relocates it"
-		}
+		row = judgeNoBTF(row, "agree: no BTF")
 	}
 	row.Verdict += " (" + wait + ")"
 	return row
@@ -163,20 +155,23 @@ func judgeStuckInInit(row Row, share sysfs, d *gotest.Record, target *btf.Spec) 
 	if d.HasBTF {
 		j = compareBTF(row, share, d, target)
 	} else {
-		j = row
-		j.Verdict = "no BTF, as the model says"
-		if row.pred.Outcome != load.NoBTF {
-			j.Verdict = "DISAGREE: kernel dropped the BTF, the model relocates it"
-		}
+		j = judgeNoBTF(row, "no BTF, as the model says")
 	}
-	if d.HasBTF {
-		j.InitBTFDisagrees = !j.Agree
-	} else {
-		j.InitBTFDisagrees = row.pred.Outcome != load.NoBTF
-	}
+	j.InitBTFDisagrees = !j.Agree
 	j.Kernel, j.Agree, j.AtWork, j.InInit = KernelHung, false, row.AtWork, true
 	j.Verdict = hung + "; in its init, the BTF served before it: " + j.Verdict
 	return j
+}
+
+// judgeNoBTF judges a module the kernel serves no BTF for: agreed (with
+// the verdict given) when the model drops it too.
+func judgeNoBTF(row Row, agree string) Row {
+	row.Agree = row.pred.Outcome == load.NoBTF
+	row.Verdict = agree
+	if !row.Agree {
+		row.Verdict = "DISAGREE: kernel dropped the BTF, the model relocates it"
+	}
+	return row
 }
 
 // compareBTF judges a row whose module kept its BTF: sysfs against the
